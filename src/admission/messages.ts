@@ -1,0 +1,43 @@
+// The words users see: the deny text kubectl prints after "denied the request:", and the short
+// warnings kubectl prints as "Warning: ...". Both are views of Findings.
+import { ruleById } from '../rules/index.ts'
+import type { Decision } from '../engine/decide.ts'
+import type { Finding, ObjectRef } from '../engine/types.ts'
+
+// Kubernetes asks for warnings under 120 characters and truncates long or many ones.
+const MAX_WARNING_LENGTH = 160
+const MAX_WARNINGS = 12
+
+export function describeRef(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`
+}
+
+function indent(text: string, by: string): string {
+  return text.split('\n').map((line) => by + line).join('\n')
+}
+
+function denyEntry(finding: Finding): string {
+  const why = ruleById(finding.rule)?.why
+  return `[${finding.rule}] ${finding.message}${why ? `: ${why}` : ''}\n  fix:\n${indent(finding.fix, '    ')}`
+}
+
+export function denyMessage(decision: Decision): string {
+  const [first] = decision.denied
+  if (!first) return ''
+  const count = decision.denied.length
+  const head = `hitless: ${describeRef(first.object)} has ${count} problem${count === 1 ? '' : 's'}`
+  return [head, ...decision.denied.map(denyEntry)].join('\n')
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_WARNING_LENGTH ? text : `${text.slice(0, MAX_WARNING_LENGTH - 1)}…`
+}
+
+export function warningsFor(decision: Decision): string[] {
+  const lines = [
+    ...decision.patched.map((f) => `hitless [${f.rule}]: ${f.patchSummary ?? `fixed: ${f.message}`}`),
+    ...decision.warned.map((f) => `hitless [${f.rule}]: ${f.message}`),
+  ].map(clip)
+  if (lines.length <= MAX_WARNINGS) return lines
+  return [...lines.slice(0, MAX_WARNINGS - 1), `hitless: ${lines.length - MAX_WARNINGS + 1} more findings not shown`]
+}

@@ -1,0 +1,76 @@
+// `hitless serve`: the webhook. Resolves settings, loads the config (an invalid one stops here with
+// the JSON path and reason), finds TLS material, then hands over to server.ts.
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
+import { buildPolicy } from '../engine/policy.ts'
+import { createLogger } from '../log.ts'
+import { closeOnSignals, startServer } from '../server.ts'
+import { portNumber, setting, UsageError } from './options.ts'
+
+export const SERVE_USAGE = `hitless serve [options]
+
+  --host ADDR        listen address (HITLESS_HOST, default 0.0.0.0)
+  --port N           HTTPS port (HITLESS_PORT, default 8443)
+  --tls-cert FILE    serving certificate, PEM (HITLESS_TLS_CERT)
+  --tls-key FILE     its private key, PEM (HITLESS_TLS_KEY)
+                     without both: a development certificate for localhost/127.0.0.1 under .hitless/
+  --config FILE      rule config (HITLESS_CONFIG, default: the shipped rules/default.yaml)
+  --cluster off      cluster access (HITLESS_CLUSTER); off is the only mode of this version
+  --log-level LEVEL  trace|debug|info|warn|error (HITLESS_LOG_LEVEL, default info)`
+
+async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
+  if (certPath && keyPath) {
+    const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')])
+    return { cert, key }
+  }
+  if (certPath || keyPath) throw new UsageError('--tls-cert and --tls-key go together')
+  // Loaded only when needed: certificate generation pulls in an X.509 library production never uses.
+  const { ensureDevCertificate } = await import('../tls/dev-certificate.ts')
+  const dev = await ensureDevCertificate(resolve('.hitless', 'dev-certs'))
+  log.warn(
+    { caPath: dev.caPath, certPath: dev.certPath, created: dev.created },
+    'no --tls-cert/--tls-key: serving a development certificate for localhost and 127.0.0.1; trust its CA to call it',
+  )
+  return { cert: dev.cert, key: dev.key }
+}
+
+export async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      config: { type: 'string' },
+      cluster: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  const cluster = setting(values.cluster, 'HITLESS_CLUSTER', 'off')
+  if (cluster !== 'off') throw new UsageError(`--cluster ${cluster}: this version has no cluster-aware rules; use off`)
+  const logger = createLogger(setting(values['log-level'], 'HITLESS_LOG_LEVEL', 'info'))
+  const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
+  const policy = buildPolicy(await loadConfig(configPath))
+  const tls = await tlsMaterial(
+    setting(values['tls-cert'], 'HITLESS_TLS_CERT'),
+    setting(values['tls-key'], 'HITLESS_TLS_KEY'),
+    logger,
+  )
+  const server = await startServer({
+    host: setting(values.host, 'HITLESS_HOST', '0.0.0.0'),
+    port: portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port'),
+    tls,
+    policy,
+    logger,
+  })
+  logger.info(
+    { url: server.url, config: configPath, rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
+    'hitless is serving /mutate and /validate',
+  )
+  closeOnSignals(server, logger)
+}

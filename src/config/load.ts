@@ -1,0 +1,64 @@
+// Reads a rule config (YAML), validates it against rules/schema.json and fills every default, so the
+// rest of hitless sees one complete Config whatever the file left out.
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { Ajv, type ErrorObject } from 'ajv'
+import { parseDocument } from 'yaml'
+import schema from '../../rules/schema.json' with { type: 'json' }
+import type { Action } from '../engine/types.ts'
+
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../rules/default.yaml', import.meta.url))
+
+export interface RuleConfig {
+  action: Action
+  [option: string]: unknown
+}
+
+export interface Config {
+  servingContainers: { ignore: string[] }
+  rules: Record<string, RuleConfig>
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const validate = new Ajv({ useDefaults: true, allErrors: true, strict: true }).compile<Config>(schema)
+
+/** `$.rules.pre-stop.sleepSeconds` from an ajv error, naming the offending key where there is one. */
+function describe(error: ErrorObject): string {
+  const tokens = error.instancePath.split('/').slice(1).map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const path = ['$', ...tokens].join('.')
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown field "${String(error.params['additionalProperty'])}"`
+    case 'enum':
+      return `${path}: must be one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`
+    default:
+      return `${path}: ${error.message ?? 'is invalid'}`
+  }
+}
+
+/** Parses and validates config text; `source` names it in errors. */
+export function parseConfig(text: string, source: string): Config {
+  const document = parseDocument(text, { prettyErrors: true })
+  if (document.errors.length > 0) {
+    throw new ConfigError(`${source}: invalid YAML: ${document.errors[0]!.message}`)
+  }
+  const value: unknown = document.toJS() ?? {}
+  if (!validate(value)) {
+    const reasons = (validate.errors ?? []).map(describe)
+    throw new ConfigError(`${source}: invalid config:\n  ${[...new Set(reasons)].join('\n  ')}`)
+  }
+  return value
+}
+
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<Config> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read config: ${(error as Error).message}`)
+  }
+  return parseConfig(text, path)
+}

@@ -1,0 +1,32 @@
+// Binds a validated Config to the rule registry: which rules run, with which action and options.
+import { ConfigError, type Config } from '../config/load.ts'
+import { RULES } from '../rules/index.ts'
+import type { Rule, RuleSettings } from '../rules/rule.ts'
+import type { Action } from './types.ts'
+
+export interface ActiveRule {
+  rule: Rule<any>
+  action: Exclude<Action, 'off'>
+  options: Record<string, unknown>
+}
+
+export interface Policy {
+  /** Enabled rules in evaluation order. */
+  rules: ActiveRule[]
+  settings: RuleSettings
+}
+
+export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion'> = {}): Policy {
+  const rules: ActiveRule[] = []
+  for (const rule of RULES) {
+    const { action, ...options } = config.rules[rule.id] ?? { action: 'off' }
+    if (action === 'mutate' && !rule.fixable) {
+      throw new ConfigError(`$.rules.${rule.id}.action: ${rule.id} cannot fix objects; use deny, warn or off`)
+    }
+    if (action !== 'off') rules.push({ rule, action, options })
+  }
+  return {
+    rules,
+    settings: { ignoreContainers: new Set(config.servingContainers.ignore), ...cluster },
+  }
+}

@@ -1,0 +1,20 @@
+// Reviews hitless must let through untouched, whatever the rules say. Each one guards against a
+// webhook causing the outage it exists to prevent.
+import { controllerOwner } from '../workloads/pod-template.ts'
+import type { ReviewInput } from './types.ts'
+
+/** Why a review is out of scope, or undefined when the rules should judge it. */
+export function skipReason(review: ReviewInput): string | undefined {
+  // scale and status writes come from kubectl scale, HPAs and controllers: never in the way.
+  if (review.subResource) return `subresource ${review.subResource}`
+  // Blocking a DELETE strands objects; CONNECT (exec, port-forward) has no object to judge.
+  if (review.operation === 'DELETE' || review.operation === 'CONNECT') return `operation ${review.operation}`
+  if (!review.object) return 'no object'
+  // Updates of an object being deleted remove finalizers; denying them leaves it stuck.
+  if (review.object.metadata?.deletionTimestamp) return 'object is being deleted'
+  // Its controller was judged already; denying (or patching the template of) what it creates only
+  // stalls it, and a patched ReplicaSet template no longer matches its Deployment's hash.
+  const owner = controllerOwner(review.object)
+  if (owner) return `controlled by ${owner}`
+  return undefined
+}

@@ -1,0 +1,67 @@
+// The plain values that flow through hitless. Everything downstream of a Finding
+// (deny text, warnings, log lines, CLI reports) is a view of it.
+import type { Operation as PatchOperation } from 'fast-json-patch'
+
+export type { PatchOperation }
+
+export const ACTIONS = ['deny', 'warn', 'mutate', 'off'] as const
+export type Action = (typeof ACTIONS)[number]
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT'
+
+/** A Kubernetes object as JSON; only the fields hitless reads are typed. */
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata?: ObjectMeta
+  spec?: Record<string, unknown>
+  [field: string]: unknown
+}
+
+export interface ObjectMeta {
+  name?: string
+  generateName?: string
+  namespace?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  ownerReferences?: { kind?: string; name?: string; controller?: boolean }[]
+  deletionTimestamp?: string
+}
+
+export interface ObjectRef {
+  kind: string
+  namespace?: string
+  name: string
+}
+
+/** What a rule reports: one problem with one object (and usually one container). */
+export interface RuleFinding {
+  container?: string
+  message: string
+  /** A short YAML snippet that shows the fix. */
+  fix: string
+  /** JSON Patch that fixes it, for rules that can mutate. Paths are relative to the object root. */
+  patch?: PatchOperation[]
+  /** One line for the warning that tells what a patch changed. */
+  patchSummary?: string
+}
+
+/** A RuleFinding placed in context: which rule, which object, what the policy says to do. */
+export interface Finding extends RuleFinding {
+  rule: string
+  action: Exclude<Action, 'off'>
+  object: ObjectRef
+}
+
+/** One thing to judge: an admission request, or a manifest read by the CLI. */
+export interface ReviewInput {
+  operation: AdmissionOperation
+  /** The object's kind as the API server names it (request.kind.kind). */
+  kind: string
+  group: string
+  object: KubeObject | null
+  oldObject: KubeObject | null
+  namespace?: string
+  name?: string
+  subResource?: string
+}

@@ -1,0 +1,21 @@
+// Pasteable YAML that shows where a fix goes, built from the same path the patch uses.
+import { stringify } from 'yaml'
+import type { PathToken } from '../engine/json-pointer.ts'
+
+/**
+ * YAML for `fields` merged into the container at `containerPath` (…, 'containers', 3), written as
+ * the nesting from the object root so it can be compared with the manifest at a glance.
+ */
+export function containerFixSnippet(containerPath: readonly PathToken[], name: string, fields: object): string {
+  const listKey = containerPath.at(-2)
+  const parents = containerPath.slice(0, -2)
+  let node: unknown = { [String(listKey)]: [{ name, ...fields }] }
+  for (const token of parents.toReversed()) node = { [String(token)]: node }
+  return stringify(node, { indent: 2, indentSeq: false }).trimEnd()
+}
+
+export function podSpecFixSnippet(specPath: readonly PathToken[], fields: object): string {
+  let node: unknown = fields
+  for (const token of specPath.toReversed()) node = { [String(token)]: node }
+  return stringify(node, { indent: 2, indentSeq: false }).trimEnd()
+}

@@ -1,0 +1,13 @@
+// Every rule hitless knows, in evaluation order: a rule sees the fixes of the rules before it
+// (termination-grace-period must come after pre-stop, whose sleep it has to cover).
+import { readinessProbe } from './readiness-probe.ts'
+import { preStop } from './pre-stop.ts'
+import { terminationGracePeriod } from './termination-grace-period.ts'
+import type { Rule } from './rule.ts'
+
+// Each rule narrows its own options; the registry holds them at the common shape.
+export const RULES: readonly Rule<any>[] = [readinessProbe, preStop, terminationGracePeriod]
+
+export function ruleById(id: string): Rule<any> | undefined {
+  return RULES.find((rule) => rule.id === id)
+}

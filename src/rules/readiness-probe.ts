@@ -1,0 +1,31 @@
+// readiness-probe: a serving container without a readinessProbe is put behind its Service the moment
+// its process starts, before it can answer: 503s on every rollout and scale-up (seed 001 §2.1).
+// Never fixed by mutation: only the application knows what "ready" means.
+import { podTemplateOf } from '../workloads/pod-template.ts'
+import { servingContainers } from '../workloads/containers.ts'
+import { containerFixSnippet } from './fix-snippet.ts'
+import type { Rule } from './rule.ts'
+
+export const readinessProbe: Rule = {
+  id: 'readiness-probe',
+  summary: 'Every serving container has a readinessProbe.',
+  why: 'without one, pods receive traffic before they can serve it (503s during rollouts)',
+  fixable: false,
+  check({ review, settings }) {
+    const template = podTemplateOf(review)
+    if (!template) return []
+    return servingContainers(template, settings.ignoreContainers)
+      .filter(({ container }) => container.readinessProbe === undefined || container.readinessProbe === null)
+      .map(({ container, path }) => {
+        const firstPort = container.ports?.[0]
+        const port = firstPort?.name ?? firstPort?.containerPort ?? 8080
+        return {
+          container: container.name,
+          message: `container "${container.name}" has no readinessProbe`,
+          fix: containerFixSnippet(path, container.name, {
+            readinessProbe: { httpGet: { path: '/ready', port }, periodSeconds: 5, failureThreshold: 3 },
+          }),
+        }
+      })
+  },
+}

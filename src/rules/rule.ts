@@ -1,0 +1,34 @@
+// The contract every rule module fulfils. The engine knows rules only through this shape, so a new
+// rule is one file plus its entry in ./index.ts and its options in rules/schema.json.
+import type { KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
+
+export interface KubernetesVersion {
+  major: number
+  minor: number
+}
+
+/** Settings shared by all rules, resolved from the config and the cluster. */
+export interface RuleSettings {
+  /** Container names never treated as serving (injected proxies). */
+  ignoreContainers: ReadonlySet<string>
+  /** The API server's version, when hitless can ask the cluster. */
+  clusterVersion?: KubernetesVersion
+}
+
+export interface RuleContext<Options> {
+  /** The review, with `object` as left by the mutations of earlier rules in this pass. */
+  review: ReviewInput & { object: KubeObject }
+  options: Options
+  settings: RuleSettings
+}
+
+export interface Rule<Options = Record<string, unknown>> {
+  id: string
+  /** One line: what the rule requires. */
+  summary: string
+  /** One line: what goes wrong without it; shown with every deny. */
+  why: string
+  /** Whether check() returns patches, so `mutate` is a meaningful action. */
+  fixable: boolean
+  check(context: RuleContext<Options>): RuleFinding[]
+}

@@ -1,0 +1,75 @@
+// The outside world: listen with TLS, answer signals, close gracefully. Everything else is in app.ts.
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type Readiness } from './app.ts'
+import type { Policy } from './engine/policy.ts'
+import type { Logger } from './log.ts'
+
+export interface ServerOptions {
+  host: string
+  port: number
+  tls: { cert: string; key: string }
+  policy: Policy
+  logger: Logger
+  bodyLimit?: number
+  /** Upper bound for a graceful close before the process gives up on in-flight requests. */
+  shutdownTimeoutMs?: number
+}
+
+export interface RunningServer {
+  app: FastifyInstance
+  /** The address actually bound (port 0 picks a free one). */
+  url: string
+  close(): Promise<void>
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  let closing = false
+  const readiness = (): Readiness => (closing ? { ready: false, reasons: ['shutting down'] } : { ready: true, reasons: [] })
+  const app = buildApp({
+    policy: () => options.policy,
+    logger: options.logger,
+    https: options.tls,
+    readiness,
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+  })
+  await app.listen({ host: options.host, port: options.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  return {
+    app,
+    url: `https://${host}:${port}`,
+    async close() {
+      closing = true
+      const timeout = options.shutdownTimeoutMs ?? 10_000
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        app.close(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            options.logger.warn({ timeoutMs: timeout }, 'graceful close timed out; closing remaining connections')
+            app.server.closeAllConnections()
+            resolve()
+          }, timeout)
+        }),
+      ])
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** Closes the server on SIGTERM/SIGINT, then exits. */
+export function closeOnSignals(server: RunningServer, logger: Logger): void {
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down')
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}

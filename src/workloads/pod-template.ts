@@ -1,0 +1,74 @@
+// Where the pod template lives in each workload kind hitless guards, and whether an object is
+// in scope at all. Rules ask here instead of knowing kinds themselves.
+import type { KubeObject, ReviewInput } from '../engine/types.ts'
+import type { PathToken } from '../engine/json-pointer.ts'
+
+export interface Handler {
+  exec?: { command?: string[] }
+  sleep?: { seconds?: number }
+  httpGet?: Record<string, unknown>
+  tcpSocket?: Record<string, unknown>
+}
+
+export interface ContainerPort {
+  containerPort?: number
+  name?: string
+  protocol?: string
+}
+
+export interface Container {
+  name: string
+  ports?: ContainerPort[]
+  readinessProbe?: Record<string, unknown>
+  lifecycle?: { preStop?: Handler; postStart?: Handler }
+  restartPolicy?: string
+}
+
+export interface PodSpec {
+  containers?: Container[]
+  initContainers?: Container[]
+  terminationGracePeriodSeconds?: number | null
+}
+
+export interface PodTemplate {
+  spec: PodSpec
+  /** Path tokens from the object root to the pod spec. */
+  specPath: PathToken[]
+  labels: Record<string, string>
+}
+
+const TEMPLATED_KINDS = new Set([
+  'apps/Deployment',
+  'apps/StatefulSet',
+  'apps/DaemonSet',
+  'apps/ReplicaSet',
+  '/ReplicationController',
+])
+
+/** Long-running workloads whose pod template the pod-spec rules judge. Jobs and CronJobs are batch. */
+export function isGuardedWorkload(group: string, kind: string): boolean {
+  return TEMPLATED_KINDS.has(`${group}/${kind}`) || (group === '' && kind === 'Pod')
+}
+
+/** `Kind/name` of the controller that owns the object, if any. */
+export function controllerOwner(object: KubeObject): string | undefined {
+  const refs = object.metadata?.ownerReferences
+  const owner = Array.isArray(refs) ? refs.find((ref) => ref?.controller === true) : undefined
+  return owner ? `${owner.kind ?? '?'}/${owner.name ?? '?'}` : undefined
+}
+
+/**
+ * The pod template a review should judge, or undefined when the pod-spec rules do not apply:
+ * not a guarded kind, or a Pod UPDATE (pod specs are immutable, a fix could never be applied).
+ */
+export function podTemplateOf(review: ReviewInput): PodTemplate | undefined {
+  const object = review.object
+  if (!object || !isGuardedWorkload(review.group, review.kind)) return undefined
+  if (review.kind === 'Pod') {
+    if (review.operation !== 'CREATE') return undefined
+    return { spec: (object.spec ?? {}) as PodSpec, specPath: ['spec'], labels: object.metadata?.labels ?? {} }
+  }
+  const template = object.spec?.['template'] as { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined
+  if (!template?.spec) return undefined
+  return { spec: template.spec, specPath: ['spec', 'template', 'spec'], labels: template.metadata?.labels ?? {} }
+}

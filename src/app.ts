@@ -50,6 +50,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 
+  // AdmissionReviews are JSON; anything else is answered 415 rather than parsed as text.
+  app.removeContentTypeParser('text/plain')
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode ?? 500
     if (statusCode >= 500) {

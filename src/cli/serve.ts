@@ -53,6 +53,8 @@ export async function serve(args: string[]): Promise<void> {
   })
   const cluster = setting(values.cluster, 'HITLESS_CLUSTER', 'off')
   if (cluster !== 'off') throw new UsageError(`--cluster ${cluster}: this version has no cluster-aware rules; use off`)
+  const host = setting(values.host, 'HITLESS_HOST', '0.0.0.0')
+  const port = portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port')
   const logger = createLogger(setting(values['log-level'], 'HITLESS_LOG_LEVEL', 'info'))
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const policy = buildPolicy(await loadConfig(configPath))
@@ -62,8 +64,8 @@ export async function serve(args: string[]): Promise<void> {
     logger,
   )
   const server = await startServer({
-    host: setting(values.host, 'HITLESS_HOST', '0.0.0.0'),
-    port: portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port'),
+    host,
+    port,
     tls,
     policy,
     logger,

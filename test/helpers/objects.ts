@@ -1,0 +1,103 @@
+// Builders for what tests feed hitless: ReviewInputs, AdmissionReview bodies, fixture files, policies.
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { parseConfig, type Config } from '../../src/config/load.ts'
+import { buildPolicy, type Policy } from '../../src/engine/policy.ts'
+import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/engine/types.ts'
+import type { KubernetesVersion } from '../../src/rules/rule.ts'
+
+export const FIXTURES = new URL('../fixtures/', import.meta.url)
+
+export function groupOf(object: KubeObject): string {
+  const apiVersion = object.apiVersion ?? 'v1'
+  return apiVersion.includes('/') ? apiVersion.split('/')[0]! : ''
+}
+
+export interface ReviewOptions {
+  operation?: AdmissionOperation
+  oldObject?: KubeObject | null
+  subResource?: string
+}
+
+export function reviewOf(object: KubeObject, options: ReviewOptions = {}): ReviewInput {
+  return {
+    operation: options.operation ?? 'CREATE',
+    kind: object.kind!,
+    group: groupOf(object),
+    object,
+    oldObject: options.oldObject ?? null,
+    ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+    ...(object.metadata?.name ? { name: object.metadata.name } : {}),
+    ...(options.subResource ? { subResource: options.subResource } : {}),
+  }
+}
+
+/** An admission.k8s.io/v1 AdmissionReview as the API server sends it. */
+export function admissionReview(object: KubeObject | null, options: ReviewOptions & { uid?: string; dryRun?: boolean } = {}) {
+  const subject = object ?? options.oldObject!
+  const [group, version] = subject.apiVersion?.includes('/') ? subject.apiVersion.split('/') : ['', subject.apiVersion ?? 'v1']
+  const kind = { group, version, kind: subject.kind }
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: options.uid ?? randomUUID(),
+      kind,
+      resource: { group, version, resource: `${subject.kind!.toLowerCase()}s` },
+      requestKind: kind,
+      ...(options.subResource ? { subResource: options.subResource } : {}),
+      name: subject.metadata?.name,
+      namespace: subject.metadata?.namespace,
+      operation: options.operation ?? 'CREATE',
+      userInfo: { username: 'alice', groups: ['system:authenticated'] },
+      object,
+      oldObject: options.oldObject ?? null,
+      dryRun: options.dryRun ?? false,
+    },
+  }
+}
+
+export interface Fixture {
+  name: string
+  object: KubeObject
+  /** From a `# containers: a, b` header; `-` means a finding with no container. */
+  containers?: (string | undefined)[]
+}
+
+export function loadFixture(url: URL): Fixture {
+  const text = readFileSync(url, 'utf8')
+  const header = /^# containers: (.*)$/m.exec(text)?.[1]
+  return {
+    name: url.pathname.split('/').pop()!,
+    object: parse(text) as KubeObject,
+    ...(header ? { containers: header.split(',').map((c) => (c.trim() === '-' ? undefined : c.trim())) } : {}),
+  }
+}
+
+export function loadYaml(relative: string): KubeObject {
+  return parse(readFileSync(new URL(relative, FIXTURES), 'utf8')) as KubeObject
+}
+
+/** The shipped config with `yaml` merged over it, as a policy. */
+export function policyFrom(yaml = '', clusterVersion?: KubernetesVersion): Policy {
+  return buildPolicy(configFrom(yaml), clusterVersion ? { clusterVersion } : {})
+}
+
+export function configFrom(yaml = ''): Config {
+  return parseConfig(yaml, 'test config')
+}
+
+/** A policy that runs only `ruleId`, at `action` (its default action when omitted). */
+export function onlyRule(ruleId: string, action?: string): Policy {
+  const config = configFrom()
+  for (const [id, rule] of Object.entries(config.rules)) {
+    if (id !== ruleId) rule.action = 'off'
+    else if (action) rule.action = action as never
+  }
+  return buildPolicy(config)
+}
+
+export function decodePatch(base64: string | undefined): PatchOperation[] {
+  return base64 ? (JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as PatchOperation[]) : []
+}

@@ -1,0 +1,42 @@
+// Every rule against its fixtures: fires-* must fire (for the containers named in the header),
+// passes-* must not. A fixable rule's patch is applied with a JSON Patch library; the result must
+// pass the rule, and a second pass over it must produce no patch.
+import { readdirSync } from 'node:fs'
+import t from 'tap'
+import fastJsonPatch from 'fast-json-patch'
+import { evaluate } from '../../src/engine/evaluate.ts'
+import { RULES } from '../../src/rules/index.ts'
+import { FIXTURES, loadFixture, onlyRule, reviewOf } from '../helpers/objects.ts'
+
+for (const rule of RULES) {
+  const dir = new URL(`${rule.id}/`, FIXTURES)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+  t.test(rule.id, async (t) => {
+    t.ok(files.some((f) => f.startsWith('fires-')), 'has fixtures that fire')
+    t.ok(files.some((f) => f.startsWith('passes-')), 'has fixtures that pass')
+    const policy = onlyRule(rule.id, rule.fixable ? 'mutate' : 'deny')
+    for (const file of files) {
+      const fixture = loadFixture(new URL(file, dir))
+      const result = evaluate(reviewOf(fixture.object), policy)
+      if (file.startsWith('passes-')) {
+        t.same(result.findings, [], `${file}: no finding`)
+        continue
+      }
+      t.ok(result.findings.length > 0, `${file}: fires`)
+      t.ok(result.findings.every((f) => f.rule === rule.id && f.message && f.fix), `${file}: findings are complete`)
+      if (fixture.containers) {
+        t.same(result.findings.map((f) => f.container), fixture.containers, `${file}: names the containers`)
+      }
+      if (!rule.fixable) {
+        t.same(result.patch, [], `${file}: never patches`)
+        continue
+      }
+      t.ok(result.patch.length > 0, `${file}: has a patch`)
+      t.same(fastJsonPatch.validate(result.patch, fixture.object), undefined, `${file}: patch is valid for the object`)
+      const fixed = fastJsonPatch.applyPatch(structuredClone(fixture.object), result.patch, true, false).newDocument
+      const again = evaluate(reviewOf(fixed), policy)
+      t.same(again.findings, [], `${file}: fixed object passes`)
+      t.same(again.patch, [], `${file}: second pass patches nothing`)
+    }
+  })
+}

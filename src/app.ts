@@ -47,6 +47,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit,
     // One decision line per review replaces Fastify's two per-request lines.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: the decision line carries the review's uid, the id that matters.
+    childLoggerFactory: (logger) => logger,
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 

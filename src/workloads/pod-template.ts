@@ -37,17 +37,15 @@ export interface PodTemplate {
   labels: Record<string, string>
 }
 
-const TEMPLATED_KINDS = new Set([
-  'apps/Deployment',
-  'apps/StatefulSet',
-  'apps/DaemonSet',
-  'apps/ReplicaSet',
-  '/ReplicationController',
+// By API group, then kind. Looked up several times per review, so no key strings are built.
+const TEMPLATED_KINDS = new Map([
+  ['apps', new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'])],
+  ['', new Set(['ReplicationController'])],
 ])
 
 /** Long-running workloads whose pod template the pod-spec rules judge. Jobs and CronJobs are batch. */
 export function isGuardedWorkload(group: string, kind: string): boolean {
-  return TEMPLATED_KINDS.has(`${group}/${kind}`) || (group === '' && kind === 'Pod')
+  return TEMPLATED_KINDS.get(group)?.has(kind) === true || (group === '' && kind === 'Pod')
 }
 
 /** `Kind/name` of the controller that owns the object, if any. */

@@ -4,7 +4,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { SecureContextOptions } from 'node:tls'
 import { handleAdmission } from './admission/handle.ts'
 import type { Endpoint } from './engine/decide.ts'
+import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Policy } from './engine/policy.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
 
 // An AdmissionReview carries the object and the old object, each up to etcd's 1.5 MiB limit, plus
 // managedFields; the API server itself accepts 3 MiB request bodies.
@@ -22,6 +24,9 @@ export interface AppOptions {
   https?: SecureContextOptions
   bodyLimit?: number
   readiness?: () => Readiness
+  /** Namespaces and the clock; without it, no namespace is known. */
+  environment?: ReviewEnvironment
+  metrics?: Metrics
 }
 
 function clientError(error: FastifyError, bodyLimit: number): string {
@@ -41,6 +46,7 @@ function clientError(error: FastifyError, bodyLimit: number): string {
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const metrics = options.metrics ?? createMetrics()
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     ...(options.https ? { https: { ...options.https, minVersion: 'TLSv1.2' as const } } : {}),
@@ -68,8 +74,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const review = (endpoint: Endpoint) =>
     app.post(`/${endpoint}`, async (request, reply) => {
-      const handled = handleAdmission(request.body, endpoint, options.policy())
+      const handled = handleAdmission(request.body, endpoint, options.policy(), options.environment)
       const latencyMs = Math.round(reply.elapsedTime * 1000) / 1000
+      metrics.observe(handled, reply.elapsedTime / 1000)
       const level = handled.log.decision === 'bad-request' ? 'warn' : 'info'
       request.log[level]({ ...handled.log, latencyMs }, 'admission decision')
       return reply.code(handled.statusCode).send(handled.body)
@@ -78,6 +85,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   review('validate')
 
   app.get('/healthz', async () => ({ ok: true }))
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  )
   app.get('/readyz', async (_request, reply) => {
     const state = options.readiness?.() ?? { ready: true, reasons: [] }
     return reply.code(state.ready ? 200 : 503).send(state)

@@ -2,7 +2,9 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
+import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Logger } from './log.ts'
+import { createMetrics } from './metrics.ts'
 
 export interface ServerOptions {
   host: string
@@ -11,6 +13,7 @@ export interface ServerOptions {
   policy: Policy
   logger: Logger
   bodyLimit?: number
+  environment?: ReviewEnvironment
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
 }
@@ -30,6 +33,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
     https: options.tls,
     readiness,
+    metrics: createMetrics({ processMetrics: true }),
+    ...(options.environment ? { environment: options.environment } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
   await app.listen({ host: options.host, port: options.port })

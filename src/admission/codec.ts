@@ -76,6 +76,8 @@ export function decodeReview(body: unknown): Decoded {
     ...(request.namespace ? { namespace: request.namespace } : {}),
     ...(request.name ? { name: request.name } : {}),
     ...(request.subResource ? { subResource: request.subResource } : {}),
+    ...(request.userInfo ? { userInfo: request.userInfo } : {}),
+    dryRun: request.dryRun === true,
   }
   return { ok: true, request, review }
 }

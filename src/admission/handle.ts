@@ -1,11 +1,20 @@
-// One admission review from body to answer: decode → check shape → evaluate → decide → encode.
+// One admission review from body to answer: decode → check shape → judge → decide → encode.
 // The HTTP routes and `hitless review` both call this, so they cannot disagree.
-import { decide, outcomeOf, type Endpoint } from '../engine/decide.ts'
-import { evaluate, objectRef } from '../engine/evaluate.ts'
+import { decide, outcomeOf, type Decision, type Endpoint, type Outcome } from '../engine/decide.ts'
+import { objectRef } from '../engine/evaluate.ts'
+import { judge, STANDALONE, type ReviewEnvironment } from '../engine/judge.ts'
 import type { Policy } from '../engine/policy.ts'
+import type { Finding } from '../engine/types.ts'
 import { shapeError } from '../workloads/shape.ts'
 import { decodeReview } from './codec.ts'
 import { badRequestReview, decisionReview, type AdmissionReviewOut } from './response.ts'
+
+interface FiredRule {
+  rule: string
+  action: string
+  outcome: Outcome | 'exempt'
+  container?: string
+}
 
 /** The fields of the one structured log line written per decision. */
 export interface DecisionLog {
@@ -17,8 +26,11 @@ export interface DecisionLog {
   name?: string
   user?: string
   dryRun?: boolean
-  decision: 'allow' | 'deny' | 'patch' | 'warn' | 'bad-request'
-  rules?: { rule: string; action: string; container?: string }[]
+  mode?: string
+  decision: Outcome | 'bad-request'
+  rules?: FiredRule[]
+  exempted?: { rule: string; container?: string; reason?: string; until?: string; source: string }[]
+  notices?: string[]
   skipped?: string
   error?: string
 }
@@ -27,9 +39,42 @@ export interface HandledReview {
   statusCode: 200 | 400
   body: AdmissionReviewOut | { error: string }
   log: DecisionLog
+  /** The decision, when the review was judged (metrics count from it). */
+  decision?: Decision
 }
 
-export function handleAdmission(body: unknown, endpoint: Endpoint, policy: Policy): HandledReview {
+function fired(decision: Decision): FiredRule[] {
+  const entry = (outcome: FiredRule['outcome']) => (f: Finding): FiredRule => ({
+    rule: f.rule,
+    action: f.action,
+    outcome,
+    ...(f.container ? { container: f.container } : {}),
+  })
+  return [
+    ...decision.denied.map(entry('deny')),
+    ...decision.wouldDeny.map(entry('would-deny')),
+    ...decision.patched.map(entry('patch')),
+    ...decision.wouldPatch.map(entry('would-patch')),
+    ...decision.warned.map(entry('warn')),
+    ...decision.exempted.map(entry('exempt')),
+  ]
+}
+
+function decisionFields(decision: Decision): Partial<DecisionLog> {
+  const rules = fired(decision)
+  const exempted = decision.exempted.map((f) => ({
+    rule: f.rule,
+    ...(f.container ? { container: f.container } : {}),
+    ...(f.exemption?.honoured ? { reason: f.exemption.reason, until: f.exemption.until, source: f.exemption.source } : { source: 'object' }),
+  }))
+  return {
+    ...(rules.length > 0 ? { rules } : {}),
+    ...(exempted.length > 0 ? { exempted } : {}),
+    ...(decision.notices.length > 0 ? { notices: decision.notices } : {}),
+  }
+}
+
+export function handleAdmission(body: unknown, endpoint: Endpoint, policy: Policy, environment: ReviewEnvironment = STANDALONE): HandledReview {
   const decoded = decodeReview(body)
   if (!decoded.ok) {
     const log: DecisionLog = { endpoint, decision: 'bad-request', error: decoded.reason, ...(decoded.uid ? { uid: decoded.uid } : {}) }
@@ -51,24 +96,19 @@ export function handleAdmission(body: unknown, endpoint: Endpoint, policy: Polic
   }
   const malformed = shapeError(review)
   if (malformed) {
-    return {
-      statusCode: 200,
-      body: badRequestReview(request.uid, malformed),
-      log: { ...context, decision: 'bad-request', error: malformed },
-    }
+    return { statusCode: 200, body: badRequestReview(request.uid, malformed), log: { ...context, decision: 'bad-request', error: malformed } }
   }
-  const evaluation = evaluate(review, policy)
-  const decision = decide(evaluation, endpoint)
-  const fired = [...decision.denied, ...decision.patched, ...decision.warned]
+  const { mode, evaluation } = judge(review, policy, environment)
+  const decision = decide(evaluation, endpoint, mode === 'off' ? policy.mode : mode)
   return {
     statusCode: 200,
     body: decisionReview(request.uid, decision),
+    decision,
     log: {
       ...context,
+      mode,
       decision: outcomeOf(decision),
-      ...(fired.length > 0
-        ? { rules: fired.map((f) => ({ rule: f.rule, action: f.action, ...(f.container ? { container: f.container } : {}) })) }
-        : {}),
+      ...decisionFields(decision),
       ...(evaluation.skipped ? { skipped: evaluation.skipped } : {}),
     },
   }

@@ -71,7 +71,7 @@ export async function serve(args: string[]): Promise<void> {
     logger,
   })
   logger.info(
-    { url: server.url, config: configPath, rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
+    { url: server.url, config: configPath, mode: policy.mode, rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
     'hitless is serving /mutate and /validate',
   )
   closeOnSignals(server, logger)

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import schema from '../../rules/schema.json' with { type: 'json' }
+import type { Mode } from '../engine/mode.ts'
 import type { Action } from '../engine/types.ts'
+import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../rules/default.yaml', import.meta.url))
 
@@ -15,8 +17,10 @@ export interface RuleConfig {
 }
 
 export interface Config {
+  mode: Mode
   servingContainers: { ignore: string[] }
   rules: Record<string, RuleConfig>
+  exemptions: ExemptionPolicy
 }
 
 export class ConfigError extends Error {

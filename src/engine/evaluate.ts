@@ -1,17 +1,28 @@
 // Runs the active rules over one object. Rules with the mutate action have their patches applied to a
 // working copy as they go, so later rules judge the object as it will be stored, and the collected
-// patch is one coherent JSON Patch against the original.
+// patch is one coherent JSON Patch against the original. A finding covered by an honoured exemption
+// stays in the list (reports show it) but its patch is not applied.
 import fastJsonPatch from 'fast-json-patch'
+import { exemptionChanged } from '../exemptions/annotations.ts'
+import { resolveExemptions } from '../exemptions/resolve.ts'
+import type { NamespaceInfo } from './namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from './types.ts'
 
 export interface Evaluation {
   findings: Finding[]
-  /** Patches of mutate findings, in order, against review.object. */
+  /** Patches of mutate findings not exempted, in order, against review.object. */
   patch: PatchOperation[]
+  /** Problems with exemption annotations, shown whether or not a rule fired. */
+  notices: string[]
   /** Why the review was not judged at all, when it was not. */
   skipped?: string
+}
+
+export interface EvaluationContext {
+  now: Date
+  namespace?: NamespaceInfo
 }
 
 export function objectRef(review: ReviewInput): ObjectRef {
@@ -24,23 +35,37 @@ export function objectRef(review: ReviewInput): ObjectRef {
   }
 }
 
-export function evaluate(review: ReviewInput, policy: Policy): Evaluation {
+export function isExempted(finding: Finding): boolean {
+  return finding.exemption?.honoured === true
+}
+
+export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
   const skipped = skipReason(review)
-  if (skipped !== undefined || !review.object) return { findings: [], patch: [], skipped: skipped ?? 'no object' }
+  if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }
+  const exemptions = resolveExemptions(review.object.metadata?.annotations, context.namespace?.annotations, {
+    now: context.now,
+    policy: policy.exemptions,
+    knownRules: policy.knownRules,
+    ...(review.userInfo ? { user: review.userInfo } : {}),
+    changedByRequest: exemptionChanged(review.object, review.oldObject),
+  })
   const object = objectRef(review)
   const findings: Finding[] = []
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
   let copied = false
   for (const { rule, action, options } of policy.rules) {
-    const found = rule.check({ review: { ...review, object: working }, options, settings: policy.settings })
-    for (const finding of found) findings.push({ ...finding, rule: rule.id, action, object })
+    const found = rule.check({ review: { ...review, object: working }, options, settings: policy.settings }).map((finding) => {
+      const exemption = exemptions.verdictFor(rule.id, finding.container)
+      return { ...finding, rule: rule.id, action, object, ...(exemption ? { exemption } : {}) }
+    })
+    findings.push(...found)
     if (action !== 'mutate') continue
-    const ops = found.flatMap((finding) => finding.patch ?? [])
+    const ops = found.filter((finding) => !isExempted(finding)).flatMap((finding) => finding.patch ?? [])
     if (ops.length === 0) continue
     if (!copied) [working, copied] = [structuredClone(working), true]
     fastJsonPatch.applyPatch(working, ops, false, true)
     patch.push(...ops)
   }
-  return { findings, patch }
+  return { findings, patch, notices: exemptions.notices }
 }

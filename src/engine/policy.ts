@@ -2,6 +2,8 @@
 import { ConfigError, type Config } from '../config/load.ts'
 import { RULES } from '../rules/index.ts'
 import type { Rule, RuleSettings } from '../rules/rule.ts'
+import type { ExemptionPolicy } from '../exemptions/resolve.ts'
+import type { Mode } from './mode.ts'
 import type { Action } from './types.ts'
 
 export interface ActiveRule {
@@ -11,9 +13,13 @@ export interface ActiveRule {
 }
 
 export interface Policy {
+  mode: Mode
   /** Enabled rules in evaluation order. */
   rules: ActiveRule[]
   settings: RuleSettings
+  exemptions: ExemptionPolicy
+  /** Every rule id hitless knows, enabled or not (exemptions may name any of them). */
+  knownRules: ReadonlySet<string>
 }
 
 export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion'> = {}): Policy {
@@ -25,8 +31,14 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
     }
     if (action !== 'off') rules.push({ rule, action, options })
   }
+  const knownRules = new Set(RULES.map((rule) => rule.id))
+  const unknown = config.exemptions.forbiddenRules.filter((id) => !knownRules.has(id))
+  if (unknown.length > 0) throw new ConfigError(`$.exemptions.forbiddenRules: unknown rule ${unknown.map((id) => `"${id}"`).join(', ')}`)
   return {
+    mode: config.mode,
     rules,
     settings: { ignoreContainers: new Set(config.servingContainers.ignore), ...cluster },
+    exemptions: config.exemptions,
+    knownRules,
   }
 }

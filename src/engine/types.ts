@@ -1,6 +1,7 @@
 // The plain values that flow through hitless. Everything downstream of a Finding
 // (deny text, warnings, log lines, CLI reports) is a view of it.
 import type { Operation as PatchOperation } from 'fast-json-patch'
+import type { ExemptionVerdict, UserInfo } from '../exemptions/resolve.ts'
 
 export type { PatchOperation }
 
@@ -51,6 +52,8 @@ export interface Finding extends RuleFinding {
   rule: string
   action: Exclude<Action, 'off'>
   object: ObjectRef
+  /** The verdict on an exemption annotation that covers this finding, if one does. */
+  exemption?: ExemptionVerdict
 }
 
 /** One thing to judge: an admission request, or a manifest read by the CLI. */
@@ -64,4 +67,7 @@ export interface ReviewInput {
   namespace?: string
   name?: string
   subResource?: string
+  /** Who sent the request (admission only). */
+  userInfo?: UserInfo
+  dryRun?: boolean
 }

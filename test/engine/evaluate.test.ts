@@ -25,12 +25,12 @@ t.test('out of scope, whatever the rules say', async (t) => {
 
 t.test('a skipped review has no findings and says why', async (t) => {
   const result = evaluate(reviewOf(bad(), { subResource: 'scale' }), policyFrom())
-  t.same(result, { findings: [], patch: [], skipped: 'subresource scale' })
+  t.same(result, { findings: [], patch: [], notices: [], skipped: 'subresource scale' })
 })
 
 t.test('unknown kinds pass untouched', async (t) => {
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'y' }, data: { a: 'b' } }
-  t.same(evaluate(reviewOf(configMap), policyFrom()), { findings: [], patch: [] })
+  t.same(evaluate(reviewOf(configMap), policyFrom()), { findings: [], patch: [], notices: [] })
   const custom = { apiVersion: 'example.com/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: deployment().spec }
   t.same(evaluate(reviewOf(custom), policyFrom()).findings, [], 'a Deployment of another API group is not ours')
 })
@@ -74,5 +74,5 @@ t.test('decide: warn findings are admitted with a warning on both endpoints', as
     t.same(decision.warned.map((f) => f.rule), ['readiness-probe', 'pre-stop'], endpoint)
     t.equal(outcomeOf(decision), 'warn')
   }
-  t.equal(outcomeOf(decide({ findings: [], patch: [] }, 'validate')), 'allow')
+  t.equal(outcomeOf(decide({ findings: [], patch: [], notices: [] }, 'validate')), 'allow')
 })

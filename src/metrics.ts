@@ -1,0 +1,52 @@
+// Prometheus metrics (GET /metrics). Counted from the same Decision the answer is built from. Dry-run
+// reviews count in hitless_reviews_total (labelled) but not in the rule and exemption counters, which
+// report what happened to real objects.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { HandledReview } from './admission/handle.ts'
+
+export interface Metrics {
+  registry: Registry
+  observe(handled: HandledReview, seconds: number): void
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry()
+  if (options.processMetrics) collectDefaultMetrics({ register: registry })
+  const reviews = new Counter({
+    name: 'hitless_reviews_total',
+    help: 'Admission reviews answered, by endpoint, operation, kind and decision.',
+    labelNames: ['endpoint', 'operation', 'kind', 'decision', 'dry_run'] as const,
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'hitless_review_duration_seconds',
+    help: 'Time from request start to answer, per endpoint.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  })
+  const ruleResults = new Counter({
+    name: 'hitless_rule_results_total',
+    help: 'Findings by rule, configured action and what was done (deny, patch, warn, exempt, would-deny, would-patch).',
+    labelNames: ['rule', 'action', 'outcome'] as const,
+    registers: [registry],
+  })
+  const exemptions = new Counter({
+    name: 'hitless_exemptions_total',
+    help: 'Honoured exemptions, by rule and where the annotation was (object or namespace).',
+    labelNames: ['rule', 'source'] as const,
+    registers: [registry],
+  })
+  return {
+    registry,
+    observe(handled, seconds) {
+      const log = handled.log
+      const dryRun = log.dryRun === true
+      reviews.inc({ endpoint: log.endpoint, operation: log.operation ?? '', kind: log.kind ?? '', decision: log.decision, dry_run: String(dryRun) })
+      duration.observe({ endpoint: log.endpoint }, seconds)
+      if (dryRun) return
+      for (const fired of log.rules ?? []) ruleResults.inc({ rule: fired.rule, action: fired.action, outcome: fired.outcome })
+      for (const exempted of log.exempted ?? []) exemptions.inc({ rule: exempted.rule, source: exempted.source })
+    },
+  }
+}

@@ -15,6 +15,8 @@ export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024
 export interface Readiness {
   ready: boolean
   reasons: string[]
+  /** Details worth seeing when something is off (cluster cache state per kind). */
+  detail?: Record<string, unknown>
 }
 
 export interface AppOptions {

@@ -14,6 +14,8 @@ export interface ServerOptions {
   logger: Logger
   bodyLimit?: number
   environment?: ReviewEnvironment
+  /** More readiness conditions (the cluster cache); shutting down is always one. */
+  readiness?: () => Readiness
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
 }
@@ -27,7 +29,10 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   let closing = false
-  const readiness = (): Readiness => (closing ? { ready: false, reasons: ['shutting down'] } : { ready: true, reasons: [] })
+  const readiness = (): Readiness => {
+    const extra = options.readiness?.() ?? { ready: true, reasons: [] }
+    return closing ? { ...extra, ready: false, reasons: ['shutting down', ...extra.reasons] } : extra
+  }
   const app = buildApp({
     policy: () => options.policy,
     logger: options.logger,
@@ -64,10 +69,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /** Closes the server on SIGTERM/SIGINT, then exits. */
-export function closeOnSignals(server: RunningServer, logger: Logger): void {
+export function closeOnSignals(server: RunningServer, logger: Logger, beforeExit: () => void = () => {}): void {
   const stop = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down')
-    server.close().then(
+    server.close().then(() => beforeExit()).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'error while shutting down')

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy } from '../engine/policy.ts'
 import { createLogger } from '../log.ts'
 import { closeOnSignals, startServer } from '../server.ts'
+import { clusterWanted, connectCluster } from './cluster-access.ts'
 import { portNumber, setting, UsageError } from './options.ts'
 
 export const SERVE_USAGE = `hitless serve [options]
@@ -17,7 +18,9 @@ export const SERVE_USAGE = `hitless serve [options]
   --tls-key FILE     its private key, PEM (HITLESS_TLS_KEY)
                      without both: a development certificate for localhost/127.0.0.1 under .hitless/
   --config FILE      rule config (HITLESS_CONFIG, default: the shipped rules/default.yaml)
-  --cluster off      cluster access (HITLESS_CLUSTER); off is the only mode of this version
+  --cluster MODE     auto|on|off (HITLESS_CLUSTER, default auto: on when a kubeconfig or the
+                     in-cluster service account is there); off: Service rules see only the object
+  --kubeconfig FILE  kubeconfig for cluster access (KUBECONFIG; default ~/.kube/config or in-cluster)
   --log-level LEVEL  trace|debug|info|warn|error (HITLESS_LOG_LEVEL, default info)`
 
 async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
@@ -46,18 +49,22 @@ export async function serve(args: string[]): Promise<void> {
       'tls-key': { type: 'string' },
       config: { type: 'string' },
       cluster: { type: 'string' },
+      kubeconfig: { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   })
-  const cluster = setting(values.cluster, 'HITLESS_CLUSTER', 'off')
-  if (cluster !== 'off') throw new UsageError(`--cluster ${cluster}: this version has no cluster-aware rules; use off`)
+  const kubeconfig = values.kubeconfig
+  const wantCluster = clusterWanted(setting(values.cluster, 'HITLESS_CLUSTER', 'auto'), kubeconfig)
   const host = setting(values.host, 'HITLESS_HOST', '0.0.0.0')
   const port = portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port')
   const logger = createLogger(setting(values['log-level'], 'HITLESS_LOG_LEVEL', 'info'))
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
-  const policy = buildPolicy(await loadConfig(configPath))
+  const config = await loadConfig(configPath)
+  buildPolicy(config) // an invalid config stops here, before any connection is made
+  const cluster = wantCluster ? await connectCluster(kubeconfig, logger) : undefined
+  const policy = buildPolicy(config, cluster ? { cluster: cluster.cache, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
   const tls = await tlsMaterial(
     setting(values['tls-cert'], 'HITLESS_TLS_CERT'),
     setting(values['tls-key'], 'HITLESS_TLS_KEY'),
@@ -69,10 +76,13 @@ export async function serve(args: string[]): Promise<void> {
     tls,
     policy,
     logger,
+    ...(cluster
+      ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness: () => cluster.readiness() }
+      : {}),
   })
   logger.info(
-    { url: server.url, config: configPath, mode: policy.mode, rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
+    { url: server.url, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
     'hitless is serving /mutate and /validate',
   )
-  closeOnSignals(server, logger)
+  closeOnSignals(server, logger, () => cluster?.cache.stop())
 }

@@ -18,6 +18,7 @@ export interface RuleConfig {
 
 export interface Config {
   mode: Mode
+  onClusterUnavailable: 'warn' | 'deny'
   servingContainers: { ignore: string[] }
   rules: Record<string, RuleConfig>
   exemptions: ExemptionPolicy

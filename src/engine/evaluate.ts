@@ -57,7 +57,8 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   for (const { rule, action, options } of policy.rules) {
     const found = rule.check({ review: { ...review, object: working }, options, settings: policy.settings }).map((finding) => {
       const exemption = exemptions.verdictFor(rule.id, finding.container)
-      return { ...finding, rule: rule.id, action, object, ...(exemption ? { exemption } : {}) }
+      const capped = finding.atMostWarn && action === 'deny' ? 'warn' : action
+      return { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }
     })
     findings.push(...found)
     if (action !== 'mutate') continue

@@ -22,7 +22,7 @@ export interface Policy {
   knownRules: ReadonlySet<string>
 }
 
-export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion'> = {}): Policy {
+export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion' | 'cluster'> = {}): Policy {
   const rules: ActiveRule[] = []
   for (const rule of RULES) {
     const { action, ...options } = config.rules[rule.id] ?? { action: 'off' }
@@ -37,7 +37,7 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
   return {
     mode: config.mode,
     rules,
-    settings: { ignoreContainers: new Set(config.servingContainers.ignore), ...cluster },
+    settings: { ignoreContainers: new Set(config.servingContainers.ignore), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
     exemptions: config.exemptions,
     knownRules,
   }

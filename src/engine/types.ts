@@ -27,6 +27,7 @@ export interface ObjectMeta {
   annotations?: Record<string, string>
   ownerReferences?: { kind?: string; name?: string; controller?: boolean }[]
   deletionTimestamp?: string
+  resourceVersion?: string
 }
 
 export interface ObjectRef {
@@ -45,6 +46,8 @@ export interface RuleFinding {
   patch?: PatchOperation[]
   /** One line for the warning that tells what a patch changed. */
   patchSummary?: string
+  /** Report as a warning even when the rule's action is deny (e.g. a Service created before its pods). */
+  atMostWarn?: boolean
 }
 
 /** A RuleFinding placed in context: which rule, which object, what the policy says to do. */

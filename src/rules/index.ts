@@ -3,10 +3,12 @@
 import { readinessProbe } from './readiness-probe.ts'
 import { preStop } from './pre-stop.ts'
 import { terminationGracePeriod } from './termination-grace-period.ts'
+import { serviceSelector } from './service-selector.ts'
+import { serviceTargetPort } from './service-target-port.ts'
 import type { Rule } from './rule.ts'
 
 // Each rule narrows its own options; the registry holds them at the common shape.
-export const RULES: readonly Rule<any>[] = [readinessProbe, preStop, terminationGracePeriod]
+export const RULES: readonly Rule<any>[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort]
 
 export function ruleById(id: string): Rule<any> | undefined {
   return RULES.find((rule) => rule.id === id)

@@ -4,8 +4,8 @@
 // owner's choice and is left alone.
 import { pointer } from '../engine/json-pointer.ts'
 import { podTemplateOf, type Handler } from '../workloads/pod-template.ts'
-import { servingContainers } from '../workloads/containers.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
+import { servingSlots } from './serving.ts'
 import type { KubernetesVersion, Rule } from './rule.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
@@ -20,9 +20,13 @@ export function supportsNativeSleep(version: KubernetesVersion): boolean {
   return version.major > 1 || (version.major === 1 && version.minor >= 30)
 }
 
-export function preStopHandler(options: PreStopOptions, clusterVersion?: KubernetesVersion): Handler {
-  const native =
-    options.style === 'sleep' || (options.style === 'auto' && (!clusterVersion || supportsNativeSleep(clusterVersion)))
+/**
+ * The hook to inject. `auto` without cluster access uses the native sleep; with cluster access it uses
+ * it only when the API server is known to be >= 1.30, so an older one is never sent a patch it rejects.
+ */
+export function preStopHandler(options: PreStopOptions, clusterVersion?: KubernetesVersion, clusterAccess = false): Handler {
+  const autoNative = clusterVersion ? supportsNativeSleep(clusterVersion) : !clusterAccess
+  const native = options.style === 'sleep' || (options.style === 'auto' && autoNative)
   return native
     ? { sleep: { seconds: options.sleepSeconds } }
     : { exec: { command: ['sleep', String(options.sleepSeconds)] } }
@@ -36,8 +40,8 @@ export const preStop: Rule<PreStopOptions> = {
   check({ review, options, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    const handler = preStopHandler(options, settings.clusterVersion)
-    return servingContainers(template, settings.ignoreContainers)
+    const handler = preStopHandler(options, settings.clusterVersion, settings.cluster !== undefined)
+    return servingSlots(review, template, settings)
       .filter(({ container }) => !container.lifecycle?.preStop)
       .map(({ container, path }) => {
         const hasLifecycle = typeof container.lifecycle === 'object' && container.lifecycle !== null

@@ -2,8 +2,8 @@
 // its process starts, before it can answer: 503s on every rollout and scale-up (seed 001 §2.1).
 // Never fixed by mutation: only the application knows what "ready" means.
 import { podTemplateOf } from '../workloads/pod-template.ts'
-import { servingContainers } from '../workloads/containers.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
+import { servingSlots } from './serving.ts'
 import type { Rule } from './rule.ts'
 
 export const readinessProbe: Rule = {
@@ -14,7 +14,7 @@ export const readinessProbe: Rule = {
   check({ review, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    return servingContainers(template, settings.ignoreContainers)
+    return servingSlots(review, template, settings)
       .filter(({ container }) => container.readinessProbe === undefined || container.readinessProbe === null)
       .map(({ container, path }) => {
         const firstPort = container.ports?.[0]

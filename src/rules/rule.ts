@@ -1,5 +1,6 @@
 // The contract every rule module fulfils. The engine knows rules only through this shape, so a new
 // rule is one file plus its entry in ./index.ts and its options in rules/schema.json.
+import type { ClusterView } from '../cluster/view.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
 
 export interface KubernetesVersion {
@@ -13,6 +14,10 @@ export interface RuleSettings {
   ignoreContainers: ReadonlySet<string>
   /** The API server's version, when hitless can ask the cluster. */
   clusterVersion?: KubernetesVersion
+  /** The rest of the cluster; absent with --cluster off. */
+  cluster?: ClusterView
+  /** What referential rules do while the cluster state is unusable. */
+  onClusterUnavailable: 'warn' | 'deny'
 }
 
 export interface RuleContext<Options> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { parseConfig, type Config } from '../../src/config/load.ts'
+import { storeFrom } from '../../src/cluster/ingest.ts'
 import { buildPolicy, type Policy } from '../../src/engine/policy.ts'
 import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/engine/types.ts'
 import type { KubernetesVersion } from '../../src/rules/rule.ts'
@@ -60,18 +61,36 @@ export function admissionReview(object: KubeObject | null, options: ReviewOption
 
 export interface Fixture {
   name: string
-  object: KubeObject
+  review: ReviewInput
+  /** Objects standing for the rest of the cluster (structured fixtures only). */
+  cluster?: KubeObject[]
   /** From a `# containers: a, b` header; `-` means a finding with no container. */
   containers?: (string | undefined)[]
+  /** From a `# actions: warn, deny` header. */
+  actions?: string[]
 }
 
+const headerList = (text: string, name: string) =>
+  new RegExp(`^# ${name}: (.*)$`, 'm').exec(text)?.[1]?.split(',').map((c) => c.trim())
+
+/**
+ * A fixture is either one object (reviewed as a CREATE with no cluster) or a structured document:
+ * `review: {operation, object, oldObject}` and `cluster: [objects]` for rules that read the cluster.
+ */
 export function loadFixture(url: URL): Fixture {
   const text = readFileSync(url, 'utf8')
-  const header = /^# containers: (.*)$/m.exec(text)?.[1]
+  const document = parse(text) as KubeObject & { review?: { operation?: AdmissionOperation; object: KubeObject; oldObject?: KubeObject }; cluster?: KubeObject[] }
+  const containers = headerList(text, 'containers')
+  const actions = headerList(text, 'actions')
+  const review = document.review
+    ? reviewOf(document.review.object, { operation: document.review.operation ?? 'CREATE', oldObject: document.review.oldObject ?? null })
+    : reviewOf(document)
   return {
     name: url.pathname.split('/').pop()!,
-    object: parse(text) as KubeObject,
-    ...(header ? { containers: header.split(',').map((c) => (c.trim() === '-' ? undefined : c.trim())) } : {}),
+    review,
+    ...(document.cluster ? { cluster: document.cluster } : {}),
+    ...(containers ? { containers: containers.map((c) => (c === '-' ? undefined : c)) } : {}),
+    ...(actions ? { actions } : {}),
   }
 }
 
@@ -88,14 +107,14 @@ export function configFrom(yaml = ''): Config {
   return parseConfig(yaml, 'test config')
 }
 
-/** A policy that runs only `ruleId`, at `action` (its default action when omitted). */
-export function onlyRule(ruleId: string, action?: string): Policy {
+/** A policy that runs only `ruleId`, at `action` (its default action when omitted), seeing `cluster`. */
+export function onlyRule(ruleId: string, action?: string, cluster?: KubeObject[]): Policy {
   const config = configFrom()
   for (const [id, rule] of Object.entries(config.rules)) {
     if (id !== ruleId) rule.action = 'off'
     else if (action) rule.action = action as never
   }
-  return buildPolicy(config)
+  return buildPolicy(config, cluster ? { cluster: storeFrom(cluster) } : {})
 }
 
 export function decodePatch(base64: string | undefined): PatchOperation[] {

@@ -6,7 +6,7 @@ import t from 'tap'
 import fastJsonPatch from 'fast-json-patch'
 import { evaluate } from '../../src/engine/evaluate.ts'
 import { RULES } from '../../src/rules/index.ts'
-import { FIXTURES, loadFixture, onlyRule, reviewOf } from '../helpers/objects.ts'
+import { FIXTURES, loadFixture, onlyRule } from '../helpers/objects.ts'
 
 for (const rule of RULES) {
   const dir = new URL(`${rule.id}/`, FIXTURES)
@@ -14,10 +14,10 @@ for (const rule of RULES) {
   t.test(rule.id, async (t) => {
     t.ok(files.some((f) => f.startsWith('fires-')), 'has fixtures that fire')
     t.ok(files.some((f) => f.startsWith('passes-')), 'has fixtures that pass')
-    const policy = onlyRule(rule.id, rule.fixable ? 'mutate' : 'deny')
     for (const file of files) {
       const fixture = loadFixture(new URL(file, dir))
-      const result = evaluate(reviewOf(fixture.object), policy)
+      const policy = onlyRule(rule.id, rule.fixable ? 'mutate' : 'deny', fixture.cluster)
+      const result = evaluate(fixture.review, policy)
       if (file.startsWith('passes-')) {
         t.same(result.findings, [], `${file}: no finding`)
         continue
@@ -27,14 +27,16 @@ for (const rule of RULES) {
       if (fixture.containers) {
         t.same(result.findings.map((f) => f.container), fixture.containers, `${file}: names the containers`)
       }
+      if (fixture.actions) t.same(result.findings.map((f) => f.action), fixture.actions, `${file}: actions`)
       if (!rule.fixable) {
         t.same(result.patch, [], `${file}: never patches`)
         continue
       }
       t.ok(result.patch.length > 0, `${file}: has a patch`)
-      t.same(fastJsonPatch.validate(result.patch, fixture.object), undefined, `${file}: patch is valid for the object`)
-      const fixed = fastJsonPatch.applyPatch(structuredClone(fixture.object), result.patch, true, false).newDocument
-      const again = evaluate(reviewOf(fixed), policy)
+      const object = fixture.review.object!
+      t.same(fastJsonPatch.validate(result.patch, object), undefined, `${file}: patch is valid for the object`)
+      const fixed = fastJsonPatch.applyPatch(structuredClone(object), result.patch, true, false).newDocument
+      const again = evaluate({ ...fixture.review, object: fixed }, policy)
       t.same(again.findings, [], `${file}: fixed object passes`)
       t.same(again.patch, [], `${file}: second pass patches nothing`)
     }

@@ -1,0 +1,78 @@
+// Puts whole objects into the store as lean records (and takes them out). The reflector feeds it from
+// list/watch; CLI audits and tests feed it from manifests.
+import type { KubeObject } from '../engine/types.ts'
+import { namespaceInfo } from '../engine/namespaces.ts'
+import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { ClusterStore } from './store.ts'
+
+/** The kinds the cache reads, with the API group each belongs to. */
+export const CACHED_KINDS: Record<string, string> = {
+  Namespace: '',
+  Service: '',
+  Pod: '',
+  ReplicationController: '',
+  Deployment: 'apps',
+  StatefulSet: 'apps',
+  DaemonSet: 'apps',
+  ReplicaSet: 'apps',
+}
+
+export function ingest(store: ClusterStore, kind: string, object: KubeObject): void {
+  const namespace = object.metadata?.namespace ?? ''
+  const name = object.metadata?.name ?? ''
+  if (kind === 'Namespace') return store.putNamespace(namespaceInfo(object))
+  if (kind === 'Service') {
+    const record = serviceRecord(object)
+    return record ? store.putService(record) : store.deleteService(namespace, name)
+  }
+  const record = workloadRecord(kind, object)
+  if (record) store.putWorkload(record)
+  else store.deleteWorkload(kind, namespace, name)
+}
+
+export function forget(store: ClusterStore, kind: string, object: KubeObject): void {
+  const namespace = object.metadata?.namespace ?? ''
+  const name = object.metadata?.name ?? ''
+  if (kind === 'Namespace') store.deleteNamespace(name)
+  else if (kind === 'Service') store.deleteService(namespace, name)
+  else store.deleteWorkload(kind, namespace, name)
+}
+
+/** A store holding the cacheable objects among `objects`; others are ignored. */
+export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'default'): ClusterStore {
+  const store = new ClusterStore()
+  for (const object of objects) {
+    const kind = object.kind ?? ''
+    const group = (object.apiVersion ?? 'v1').includes('/') ? object.apiVersion!.split('/')[0] : ''
+    if (CACHED_KINDS[kind] !== group) continue
+    const namespaced = kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? defaultNamespace } }
+    ingest(store, kind, namespaced)
+  }
+  return store
+}
+
+/** A listed object reduced to what the store keeps, so a re-list holds lean records, not pages. */
+export type Entry =
+  | { kind: 'Namespace'; info: ReturnType<typeof namespaceInfo> }
+  | { kind: 'Service'; record: ServiceRecord }
+  | { kind: 'Workload'; record: WorkloadRecord }
+
+export function toEntry(kind: string, object: KubeObject): Entry | undefined {
+  if (kind === 'Namespace') return { kind, info: namespaceInfo(object) }
+  if (kind === 'Service') {
+    const record = serviceRecord(object)
+    return record ? { kind, record } : undefined
+  }
+  const record = workloadRecord(kind, object)
+  return record ? { kind: 'Workload', record } : undefined
+}
+
+/** Swaps every record of `kind` for `entries` in one synchronous step: no review sees a half-filled kind. */
+export function replaceKind(store: ClusterStore, kind: string, entries: Entry[]): void {
+  store.clearKind(kind)
+  for (const entry of entries) {
+    if (entry.kind === 'Namespace') store.putNamespace(entry.info)
+    else if (entry.kind === 'Service') store.putService(entry.record)
+    else store.putWorkload(entry.record)
+  }
+}

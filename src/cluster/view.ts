@@ -1,0 +1,22 @@
+// What rules may ask about the rest of the cluster. The webhook answers from its watch-fed cache; the
+// CLI answers from the manifest set; with --cluster off there is no view and referential rules see
+// only the object under review.
+import { selects, type ServiceRecord, type WorkloadRecord } from './records.ts'
+
+export interface ClusterView {
+  /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
+  unavailable(): string | undefined
+  services(namespace: string): Iterable<ServiceRecord>
+  workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[]
+}
+
+export function servicesSelecting(view: ClusterView, namespace: string, labels: Readonly<Record<string, string>>): ServiceRecord[] {
+  const found: ServiceRecord[] = []
+  for (const service of view.services(namespace)) if (selects(service.selector, labels)) found.push(service)
+  return found
+}
+
+export function labelText(labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${v}`)
+  return pairs.length > 0 ? pairs.join(',') : '(none)'
+}

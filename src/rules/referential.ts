@@ -1,0 +1,71 @@
+// Shared by the rules that judge an object against the rest of the cluster (service-selector,
+// service-target-port): what is under review, and the answer while cluster state is unusable.
+import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from '../cluster/records.ts'
+import type { ClusterView } from '../cluster/view.ts'
+import type { KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
+import { isGuardedWorkload } from '../workloads/pod-template.ts'
+import type { Rule, RuleSettings } from './rule.ts'
+
+export type Subject =
+  | { type: 'service'; service: ServiceRecord; old?: ServiceRecord; namespace: string }
+  | { type: 'workload'; current: WorkloadRecord; old: WorkloadRecord; namespace: string }
+
+function namespaceOf(review: ReviewInput, object: KubeObject): string {
+  return review.namespace || object.metadata?.namespace || 'default'
+}
+
+/** A Service (CREATE/UPDATE) or a workload UPDATE, or undefined when neither rule has anything to judge. */
+export function subjectOf(review: ReviewInput & { object: KubeObject }): Subject | undefined {
+  const namespace = namespaceOf(review, review.object)
+  if (review.group === '' && review.kind === 'Service') {
+    const service = serviceRecord({ ...review.object, metadata: { ...review.object.metadata, namespace } })
+    if (!service) return undefined
+    const old = review.oldObject ? serviceRecord({ ...review.oldObject, metadata: { ...review.oldObject.metadata, namespace } }) : undefined
+    return { type: 'service', service, namespace, ...(old ? { old } : {}) }
+  }
+  if (review.operation !== 'UPDATE' || !review.oldObject || !isGuardedWorkload(review.group, review.kind)) return undefined
+  const current = workloadRecord(review.kind, review.object)
+  const old = workloadRecord(review.kind, review.oldObject)
+  return current && old ? { type: 'workload', current: { ...current, namespace }, old: { ...old, namespace }, namespace } : undefined
+}
+
+/** The cluster view, or the finding that stands in for the check while it is unusable. */
+export function usableCluster(settings: RuleSettings, ruleId: string): { view: ClusterView } | { finding: RuleFinding } | undefined {
+  const view = settings.cluster
+  if (!view) return undefined
+  const why = view.unavailable()
+  if (!why) return { view }
+  return {
+    finding: {
+      message: `cannot check ${ruleId}: cluster state unavailable (${why})`,
+      fix: '# hitless will check again once its cluster cache has synced; see /readyz',
+      atMostWarn: settings.onClusterUnavailable === 'warn',
+    },
+  }
+}
+
+export function othersMatching(view: ClusterView, subject: { namespace: string; current: WorkloadRecord }, selector: Readonly<Record<string, string>>): WorkloadRecord[] {
+  return view
+    .workloadsMatching(subject.namespace, selector)
+    .filter((record) => !(record.kind === subject.current.kind && record.name === subject.current.name))
+}
+
+export const describeWorkloads = (records: WorkloadRecord[]) =>
+  records.slice(0, 3).map((r) => `${r.kind} ${r.name}`).join(', ') + (records.length > 3 ? ` and ${records.length - 3} more` : '')
+
+export interface ReferentialJudges {
+  service(view: ClusterView, subject: Extract<Subject, { type: 'service' }>, operation: string): RuleFinding[]
+  workload(view: ClusterView, subject: Extract<Subject, { type: 'workload' }>): RuleFinding[]
+}
+
+/** The check() of a referential rule: find the subject, make sure the cluster view is usable, judge. */
+export function referentialCheck(ruleId: string, judges: ReferentialJudges): Rule['check'] {
+  return ({ review, settings }) => {
+    const subject = subjectOf(review)
+    if (!subject) return []
+    const cluster = usableCluster(settings, ruleId)
+    if (!cluster) return []
+    if ('finding' in cluster) return [cluster.finding]
+    return subject.type === 'service' ? judges.service(cluster.view, subject, review.operation) : judges.workload(cluster.view, subject)
+  }
+}

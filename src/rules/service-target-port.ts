@@ -1,0 +1,68 @@
+// service-target-port: a Service port whose named targetPort no selected container declares has no
+// endpoints for that port (seed 004 §2: port/targetPort mismatch → 502/503). A numeric targetPort that
+// no selected container declares, while they declare others, is a warning: containerPort is
+// informational, the app may still listen there.
+import { servicesSelecting, type ClusterView } from '../cluster/view.ts'
+import type { ServiceRecord, WorkloadRecord } from '../cluster/records.ts'
+import type { RuleFinding } from '../engine/types.ts'
+import { describeWorkloads, referentialCheck } from './referential.ts'
+import type { Rule } from './rule.ts'
+
+const portLabel = (port: ServiceRecord['ports'][number]) => (port.name ? `"${port.name}" (${port.port})` : String(port.port))
+const declares = (record: WorkloadRecord, target: string | number) =>
+  record.ports.some((p) => (typeof target === 'string' ? p.name === target : p.port === target))
+
+function namedFix(target: string, number = 8080): string {
+  return `# in the pod template of each selected workload:\nports:\n- name: ${target}\n  containerPort: ${number}`
+}
+
+function judgeService(view: ClusterView, service: ServiceRecord): RuleFinding[] {
+  const selected = view.workloadsMatching(service.namespace, service.selector)
+  if (selected.length === 0) return [] // service-selector reports that
+  const findings: RuleFinding[] = []
+  for (const port of service.ports) {
+    const target = port.targetPort
+    if (typeof target === 'string') {
+      const missing = selected.filter((record) => !declares(record, target))
+      if (missing.length > 0) {
+        findings.push({
+          message: `Service ${service.namespace}/${service.name} port ${portLabel(port)} targets port "${target}", which ${describeWorkloads(missing)} do${missing.length === 1 ? 'es' : ''} not declare`,
+          fix: namedFix(target),
+        })
+      }
+      continue
+    }
+    const declaring = selected.filter((record) => record.ports.length > 0)
+    if (declaring.length > 0 && declaring.every((record) => !declares(record, target))) {
+      const declared = [...new Set(declaring.flatMap((r) => r.ports.map((p) => p.port)))].join(', ')
+      findings.push({
+        message: `Service ${service.namespace}/${service.name} port ${portLabel(port)} targets ${target}, but the selected pods declare ${declared}`,
+        fix: `spec:\n  ports:\n  - port: ${port.port}\n    targetPort: ${declaring[0]!.ports[0]!.name ?? declaring[0]!.ports[0]!.port}   # or declare containerPort ${target}`,
+        atMostWarn: true,
+      })
+    }
+  }
+  return findings
+}
+
+function judgePortRemoval(view: ClusterView, current: WorkloadRecord, old: WorkloadRecord): RuleFinding[] {
+  return servicesSelecting(view, current.namespace, current.labels).flatMap((service) =>
+    service.ports
+      .filter((port) => typeof port.targetPort === 'string' && declares(old, port.targetPort) && !declares(current, port.targetPort))
+      .map((port) => ({
+        message: `this change removes port "${port.targetPort}", which Service ${service.namespace}/${service.name} port ${portLabel(port)} targets`,
+        fix: namedFix(String(port.targetPort), old.ports.find((p) => p.name === port.targetPort)?.port),
+      })),
+  )
+}
+
+export const serviceTargetPort: Rule = {
+  id: 'service-target-port',
+  summary: "Every named targetPort of a Service is declared by the containers it selects.",
+  why: 'a Service port whose target no selected container declares has no endpoints (502/503)',
+  fixable: false,
+  check: referentialCheck('service-target-port', {
+    service: (view, subject) => judgeService(view, subject.service),
+    workload: (view, subject) => judgePortRemoval(view, subject.current, subject.old),
+  }),
+}

@@ -1,0 +1,177 @@
+// A test API server that speaks the real list/watch protocol over HTTP, so the cache runs through
+// @kubernetes/client-node exactly as against kube-apiserver: paginated lists carrying a
+// resourceVersion, chunked watch streams of JSON lines from a version, 410 Gone (as an ERROR event)
+// for versions compacted away, server-side watch timeouts. Tests drive it: add/modify/remove
+// objects, drop watches, compact history, fail requests.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { writeFile } from 'node:fs/promises'
+import type { KubeObject } from '../../src/engine/types.ts'
+
+interface Collection {
+  listKind: string
+  apiVersion: string
+  objects: Map<string, KubeObject>
+  events: { rv: number; type: string; object: KubeObject }[]
+  watchers: Set<ServerResponse>
+}
+
+const RESOURCES: Record<string, { kind: string; apiVersion: string }> = {
+  '/api/v1/namespaces': { kind: 'Namespace', apiVersion: 'v1' },
+  '/api/v1/services': { kind: 'Service', apiVersion: 'v1' },
+  '/api/v1/pods': { kind: 'Pod', apiVersion: 'v1' },
+  '/api/v1/replicationcontrollers': { kind: 'ReplicationController', apiVersion: 'v1' },
+  '/apis/apps/v1/deployments': { kind: 'Deployment', apiVersion: 'apps/v1' },
+  '/apis/apps/v1/statefulsets': { kind: 'StatefulSet', apiVersion: 'apps/v1' },
+  '/apis/apps/v1/daemonsets': { kind: 'DaemonSet', apiVersion: 'apps/v1' },
+  '/apis/apps/v1/replicasets': { kind: 'ReplicaSet', apiVersion: 'apps/v1' },
+}
+
+const PATH_OF_KIND = Object.fromEntries(Object.entries(RESOURCES).map(([path, r]) => [r.kind, path]))
+const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`
+
+export class FakeApiServer {
+  version = { major: '1', minor: '28', gitVersion: 'v1.28.0' }
+  readonly requests: { method: string; path: string; query: Record<string, string> }[] = []
+  private rv = 1
+  private compactedBelow = 0
+  private readonly collections = new Map<string, Collection>()
+  private failures: { path: string; status: number; remaining: number }[] = []
+  private server: Server | undefined
+  url = ''
+
+  constructor() {
+    for (const [path, { kind, apiVersion }] of Object.entries(RESOURCES)) {
+      this.collections.set(path, { listKind: `${kind}List`, apiVersion, objects: new Map(), events: [], watchers: new Set() })
+    }
+  }
+
+  /** Listens on `port` (0: any free one; the same port again to simulate a restart). */
+  async start(port = 0): Promise<string> {
+    this.server = createServer((req, res) => this.handle(req, res))
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve))
+    const address = this.server.address()
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    return this.url
+  }
+
+  async stop(): Promise<void> {
+    this.dropWatches()
+    this.server?.closeAllConnections()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  /** A kubeconfig file for client-node pointing here, with a bearer token. */
+  async writeKubeconfig(path: string): Promise<string> {
+    await writeFile(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        // client-node allows plain HTTP only for clusters marked insecure, as kubectl's config would.
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'hitless', user: { token: 'test-token' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'hitless' } }],
+        'current-context': 'fake',
+      }),
+    )
+    return path
+  }
+
+  private collectionOf(object: KubeObject): Collection {
+    const collection = this.collections.get(PATH_OF_KIND[object.kind ?? ''] ?? '')
+    if (!collection) throw new Error(`fake API server does not serve ${object.kind}`)
+    return collection
+  }
+
+  private record(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
+    const collection = this.collectionOf(object)
+    const rv = ++this.rv
+    const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } }
+    if (type === 'DELETED') collection.objects.delete(keyOf(object))
+    else collection.objects.set(keyOf(object), stored)
+    const event = { rv, type, object: stored }
+    collection.events.push(event)
+    for (const watcher of collection.watchers) watcher.write(JSON.stringify({ type, object: stored }) + '\n')
+  }
+
+  /** Loads objects as if they had always been there: no watch events. */
+  seed(objects: Iterable<KubeObject>): void {
+    for (const object of objects) {
+      const rv = ++this.rv
+      this.collectionOf(object).objects.set(keyOf(object), { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } })
+    }
+    this.compactedBelow = this.rv
+  }
+
+  add(object: KubeObject): void {
+    this.record(this.collectionOf(object).objects.has(keyOf(object)) ? 'MODIFIED' : 'ADDED', object)
+  }
+
+  remove(object: KubeObject): void {
+    this.record('DELETED', object)
+  }
+
+  /** Ends every open watch, as a restarting API server or a network blip does. */
+  dropWatches(): void {
+    for (const collection of this.collections.values()) {
+      for (const watcher of collection.watchers) watcher.socket?.destroy()
+      collection.watchers.clear()
+    }
+  }
+
+  /** Forgets history: a watch from any resourceVersion seen so far now gets 410 Gone. */
+  compact(): void {
+    this.compactedBelow = this.rv + 1
+    for (const collection of this.collections.values()) collection.events = []
+  }
+
+  /** The next `count` requests to `path` (list or watch) answer `status`. */
+  fail(path: string, status: number, count = 1): void {
+    this.failures.push({ path, status, remaining: count })
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const query = Object.fromEntries(url.searchParams)
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query })
+    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (req.headers.authorization !== 'Bearer test-token') return json(401, { kind: 'Status', code: 401, message: 'Unauthorized' })
+    if (url.pathname === '/version') return json(200, this.version)
+    const failure = this.failures.find((f) => f.path === url.pathname && f.remaining > 0)
+    if (failure) {
+      failure.remaining--
+      return json(failure.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: failure.status, message: 'injected failure' })
+    }
+    const collection = this.collections.get(url.pathname)
+    if (!collection) return json(404, { kind: 'Status', code: 404, message: `no such path ${url.pathname}` })
+    if (query['watch'] === 'true') return this.watch(collection, query, res)
+    const all = [...collection.objects.values()]
+    const offset = Number(query['continue'] ?? 0)
+    const limit = Number(query['limit'] ?? 0) || all.length
+    const items = all.slice(offset, offset + limit)
+    const next = offset + limit < all.length ? String(offset + limit) : undefined
+    json(200, {
+      kind: collection.listKind,
+      apiVersion: collection.apiVersion,
+      metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next, remainingItemCount: all.length - offset - limit } : {}) },
+      items,
+    })
+  }
+
+  private watch(collection: Collection, query: Record<string, string>, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    const from = Number(query['resourceVersion'] ?? 0)
+    if (from < this.compactedBelow) {
+      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.compactedBelow})`, reason: 'Expired', code: 410 }
+      return void res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n')
+    }
+    for (const event of collection.events) if (event.rv > from) res.write(JSON.stringify({ type: event.type, object: event.object }) + '\n')
+    collection.watchers.add(res)
+    const timeout = Number(query['timeoutSeconds'] ?? 0)
+    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined
+    res.on('close', () => {
+      clearTimeout(timer)
+      collection.watchers.delete(res)
+    })
+  }
+}

@@ -1,5 +1,6 @@
-// The lean records the cache keeps instead of whole objects: only what the rules read. Label sets and
-// port lists are interned, so the thousands of pods that share a template share one copy.
+// The lean records the cache keeps instead of whole objects: only what the rules read. Port lists and
+// Service port lists (few distinct values) are interned; label sets are not: they are mostly unique
+// per object, and an intern table keyed by them would keep a key per label set ever seen.
 import type { KubeObject } from '../engine/types.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
 
@@ -32,6 +33,9 @@ export interface ServiceRecord {
 }
 
 const interned = new Map<string, object>()
+// Port lists come from templates and have few distinct values; the bound keeps a pathological cluster
+// from growing the table without limit (past it, values are simply not shared).
+const MAX_INTERNED = 50_000
 
 /** One shared, frozen copy per distinct value. */
 function intern<T extends object>(value: T): T {
@@ -39,7 +43,7 @@ function intern<T extends object>(value: T): T {
   const known = interned.get(key)
   if (known) return known as T
   Object.freeze(value)
-  interned.set(key, value)
+  if (interned.size < MAX_INTERNED) interned.set(key, value)
   return value
 }
 
@@ -71,7 +75,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     kind,
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
-    labels: intern(sortedLabels(template?.metadata?.labels)),
+    labels: Object.freeze(sortedLabels(template?.metadata?.labels)),
     ports: intern(declaredPorts(template?.spec)),
   }
 }
@@ -83,7 +87,7 @@ export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
-    selector: intern(sortedLabels(spec.selector)),
+    selector: Object.freeze(sortedLabels(spec.selector)),
     ports: intern(
       (spec.ports ?? []).map((p) => ({
         ...(p.name ? { name: p.name } : {}),

@@ -1,58 +1,85 @@
 // The cluster cache's indexes: by namespace, and within a namespace by label pair, so "which workloads
-// does this selector match" looks at the smallest candidate set instead of scanning.
+// does this selector match" looks at the smallest candidate set instead of scanning. Laid out for
+// memory (BENCHMARKS.md): records are keyed by kind then name (no composite key strings), a label
+// pair held by one record points at it directly (most pods carry some unique label), and each
+// namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../engine/namespaces.ts'
-import type { ClusterView } from './view.ts'
 import { selects, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import type { ClusterView } from './view.ts'
+
+type Holders = WorkloadRecord | Set<WorkloadRecord>
 
 class NamespaceIndex {
   readonly services = new Map<string, ServiceRecord>()
-  readonly workloads = new Map<string, WorkloadRecord>()
-  private readonly byLabel = new Map<string, Set<WorkloadRecord>>()
+  /** kind → name → record */
+  readonly workloads = new Map<string, Map<string, WorkloadRecord>>()
+  private readonly byLabel = new Map<string, Holders>()
+  private count = 0
 
-  addWorkload(key: string, record: WorkloadRecord): void {
-    this.removeWorkload(key)
-    this.workloads.set(key, record)
-    for (const pair of Object.entries(record.labels)) {
-      const label = `${pair[0]}=${pair[1]}`
-      let set = this.byLabel.get(label)
-      if (!set) this.byLabel.set(label, (set = new Set()))
-      set.add(record)
+  private link(label: string, record: WorkloadRecord): void {
+    const held = this.byLabel.get(label)
+    if (held === undefined) this.byLabel.set(label, record)
+    else if (held instanceof Set) held.add(record)
+    else this.byLabel.set(label, new Set([held, record]))
+  }
+
+  private unlink(label: string, record: WorkloadRecord): void {
+    const held = this.byLabel.get(label)
+    if (held === record) this.byLabel.delete(label)
+    else if (held instanceof Set) {
+      held.delete(record)
+      if (held.size === 1) this.byLabel.set(label, held.values().next().value!)
     }
   }
 
-  removeWorkload(key: string): void {
-    const record = this.workloads.get(key)
+  addWorkload(record: WorkloadRecord): void {
+    this.removeWorkload(record.kind, record.name)
+    let byName = this.workloads.get(record.kind)
+    if (!byName) this.workloads.set(record.kind, (byName = new Map()))
+    byName.set(record.name, record)
+    this.count++
+    for (const key in record.labels) this.link(`${key}=${record.labels[key]}`, record)
+  }
+
+  removeWorkload(kind: string, name: string): void {
+    const record = this.workloads.get(kind)?.get(name)
     if (!record) return
-    this.workloads.delete(key)
-    for (const pair of Object.entries(record.labels)) {
-      const label = `${pair[0]}=${pair[1]}`
-      const set = this.byLabel.get(label)
-      set?.delete(record)
-      if (set?.size === 0) this.byLabel.delete(label)
-    }
+    this.workloads.get(kind)!.delete(name)
+    this.count--
+    for (const key in record.labels) this.unlink(`${key}=${record.labels[key]}`, record)
+  }
+
+  clearKind(kind: string): void {
+    for (const record of [...(this.workloads.get(kind)?.values() ?? [])]) this.removeWorkload(kind, record.name)
+    this.workloads.delete(kind)
   }
 
   matching(selector: Readonly<Record<string, string>>): WorkloadRecord[] {
-    let smallest: Set<WorkloadRecord> | undefined
+    let smallest: Holders | undefined
     for (const key in selector) {
-      const set = this.byLabel.get(`${key}=${selector[key]}`)
-      if (!set) return []
-      if (!smallest || set.size < smallest.size) smallest = set
+      const held = this.byLabel.get(`${key}=${selector[key]}`)
+      if (held === undefined) return []
+      if (!(held instanceof Set)) return selects(selector, held.labels) ? [held] : []
+      if (smallest === undefined || (smallest as Set<WorkloadRecord>).size > held.size) smallest = held
     }
-    return smallest ? [...smallest].filter((record) => selects(selector, record.labels)) : []
+    return smallest instanceof Set ? [...smallest].filter((record) => selects(selector, record.labels)) : []
+  }
+
+  get workloadCount(): number {
+    return this.count
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.workloads.size === 0
+    return this.services.size === 0 && this.count === 0
   }
 }
-
-export const workloadKey = (kind: string, name: string) => `${kind}/${name}`
 
 /** A complete, trusted view of what it holds; the live cache adds staleness on top. */
 export class ClusterStore implements NamespaceDirectory, ClusterView {
   private readonly namespaces = new Map<string, NamespaceIndex>()
   private readonly namespaceInfo = new Map<string, NamespaceInfo>()
+  /** One copy of each namespace name, shared by every record in it. */
+  private readonly namespaceNames = new Map<string, string>()
 
   private index(namespace: string): NamespaceIndex {
     let index = this.namespaces.get(namespace)
@@ -60,21 +87,33 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     return index
   }
 
+  private canonical(namespace: string): string {
+    const known = this.namespaceNames.get(namespace)
+    if (known !== undefined) return known
+    this.namespaceNames.set(namespace, namespace)
+    return namespace
+  }
+
   private tidy(namespace: string): void {
-    if (this.namespaces.get(namespace)?.empty) this.namespaces.delete(namespace)
+    if (this.namespaces.get(namespace)?.empty) {
+      this.namespaces.delete(namespace)
+      if (!this.namespaceInfo.has(namespace)) this.namespaceNames.delete(namespace)
+    }
   }
 
   putWorkload(record: WorkloadRecord): void {
-    this.index(record.namespace).addWorkload(workloadKey(record.kind, record.name), record)
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).addWorkload({ ...record, namespace })
   }
 
   deleteWorkload(kind: string, namespace: string, name: string): void {
-    this.namespaces.get(namespace)?.removeWorkload(workloadKey(kind, name))
+    this.namespaces.get(namespace)?.removeWorkload(kind, name)
     this.tidy(namespace)
   }
 
   putService(record: ServiceRecord): void {
-    this.index(record.namespace).services.set(record.name, record)
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).services.set(record.name, { ...record, namespace })
   }
 
   deleteService(namespace: string, name: string): void {
@@ -83,7 +122,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   }
 
   putNamespace(info: NamespaceInfo): void {
-    this.namespaceInfo.set(info.name, info)
+    this.namespaceInfo.set(this.canonical(info.name), info)
   }
 
   deleteNamespace(name: string): void {
@@ -95,7 +134,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     if (kind === 'Namespace') return this.namespaceInfo.clear()
     for (const [name, index] of this.namespaces) {
       if (kind === 'Service') index.services.clear()
-      else for (const [key, record] of index.workloads) if (record.kind === kind) index.removeWorkload(key)
+      else index.clearKind(kind)
       if (index.empty) this.namespaces.delete(name)
     }
   }
@@ -121,7 +160,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     let workloads = 0
     for (const index of this.namespaces.values()) {
       services += index.services.size
-      workloads += index.workloads.size
+      workloads += index.workloadCount
     }
     return { namespaces: this.namespaceInfo.size, services, workloads }
   }

@@ -1,0 +1,46 @@
+// A large, deterministic cluster: NAMESPACES namespaces, each with SERVICES Services and PODS pods or
+// templates (a tenth Deployments, each behind one Service; the rest Pods no controller owns). Every pod
+// carries a unique label as well as shared ones, so sharing cannot hide per-pod cost.
+import type { KubeObject } from '../../src/engine/types.ts'
+
+export const SIZE = { namespaces: 1_000, servicesPerNamespace: 10, podsPerNamespace: 100 }
+
+function podSpec(app: string) {
+  return {
+    containers: [
+      {
+        name: app,
+        image: `registry.example.com/${app}:1.4.2`,
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'metrics', containerPort: 9090, protocol: 'TCP' }],
+        resources: { requests: { cpu: '100m', memory: '128Mi' } },
+        readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+        lifecycle: { preStop: { sleep: { seconds: 5 } } },
+      },
+    ],
+  }
+}
+
+export function* clusterObjects(): Generator<KubeObject> {
+  for (let n = 0; n < SIZE.namespaces; n++) {
+    const namespace = `team-${n}`
+    yield { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { team: `t${n}` } } }
+    for (let s = 0; s < SIZE.servicesPerNamespace; s++) {
+      yield {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `svc-${s}`, namespace, labels: { app: `app-${s}` } },
+        spec: { selector: { app: `app-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], type: 'ClusterIP' },
+      }
+    }
+    for (let p = 0; p < SIZE.podsPerNamespace; p++) {
+      const deployment = p < SIZE.podsPerNamespace / 10
+      const app = deployment ? `app-${p % SIZE.servicesPerNamespace}` : `batch-${p % 7}`
+      const labels = { app, tier: 'backend', instance: `${namespace}-${p}` }
+      if (deployment) {
+        yield { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `deploy-${p}`, namespace }, spec: { replicas: 3, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(app) } } }
+      } else {
+        yield { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${p}`, namespace, labels }, spec: podSpec(app), status: { phase: 'Running', podIP: `10.${n % 250}.${p}.1` } }
+      }
+    }
+  }
+}

@@ -64,7 +64,7 @@ export async function serve(args: string[]): Promise<void> {
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
   const cluster = wantCluster ? await connectCluster(kubeconfig, logger) : undefined
-  const policy = buildPolicy(config, cluster ? { cluster: cluster.cache, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
+  const policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
   const tls = await tlsMaterial(
     setting(values['tls-cert'], 'HITLESS_TLS_CERT'),
     setting(values['tls-key'], 'HITLESS_TLS_KEY'),

@@ -55,6 +55,16 @@ export function decide(evaluation: Evaluation, endpoint: Endpoint, mode: Mode = 
 }
 
 export type Outcome = 'deny' | 'would-deny' | 'patch' | 'would-patch' | 'warn' | 'allow'
+export type FindingOutcome = Exclude<Outcome, 'allow'> | 'exempt'
+
+/** What the webhook pair (mutate, then validate) does with one finding in a mode. */
+export function findingOutcome(finding: Finding, mode: Mode): FindingOutcome {
+  if (isExempted(finding)) return 'exempt'
+  if (finding.action === 'warn') return 'warn'
+  const patchable = fixable(finding)
+  if (mode === 'audit') return patchable ? 'would-patch' : 'would-deny'
+  return patchable ? 'patch' : 'deny'
+}
 
 /** The word the decision log uses. */
 export function outcomeOf(decision: Decision): Outcome {

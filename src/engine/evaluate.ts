@@ -35,6 +35,27 @@ export function objectRef(review: ReviewInput): ObjectRef {
   }
 }
 
+/**
+ * A copy of `root` in which every object or array on the way to each operation's target is fresh and
+ * everything else is shared, so a patch can be applied in place without touching the original (and
+ * without cloning a whole object with its managedFields for one added field). Rules never mutate
+ * what they are given, so sharing the untouched parts is safe.
+ */
+function copyAlongPaths(root: KubeObject, ops: PatchOperation[]): KubeObject {
+  const copy: Record<string, unknown> = { ...root }
+  for (const op of ops) {
+    let node: Record<string, unknown> = copy
+    for (const token of op.path.split('/').slice(1, -1)) {
+      const key = token.replaceAll('~1', '/').replaceAll('~0', '~')
+      const child = node[key]
+      if (typeof child !== 'object' || child === null) break
+      node[key] = Array.isArray(child) ? [...child] : { ...child }
+      node = node[key] as Record<string, unknown>
+    }
+  }
+  return copy as KubeObject
+}
+
 export function isExempted(finding: Finding): boolean {
   return finding.exemption?.honoured === true
 }
@@ -53,7 +74,6 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   const findings: Finding[] = []
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
-  let copied = false
   for (const { rule, action, options } of policy.rules) {
     const found = rule.check({ review: { ...review, object: working }, options, settings: policy.settings }).map((finding) => {
       const exemption = exemptions.verdictFor(rule.id, finding.container)
@@ -64,7 +84,7 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
     if (action !== 'mutate') continue
     const ops = found.filter((finding) => !isExempted(finding)).flatMap((finding) => finding.patch ?? [])
     if (ops.length === 0) continue
-    if (!copied) [working, copied] = [structuredClone(working), true]
+    working = copyAlongPaths(working, ops)
     fastJsonPatch.applyPatch(working, ops, false, true)
     patch.push(...ops)
   }

@@ -22,7 +22,7 @@ export interface Policy {
   knownRules: ReadonlySet<string>
 }
 
-export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion' | 'cluster'> = {}): Policy {
+export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion' | 'cluster' | 'liveCluster'> = {}): Policy {
   const rules: ActiveRule[] = []
   for (const rule of RULES) {
     const { action, ...options } = config.rules[rule.id] ?? { action: 'off' }

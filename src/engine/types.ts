@@ -73,4 +73,6 @@ export interface ReviewInput {
   /** Who sent the request (admission only). */
   userInfo?: UserInfo
   dryRun?: boolean
+  /** An offline audit: the object is judged as part of the state the manifests describe, not as a change. */
+  audit?: boolean
 }

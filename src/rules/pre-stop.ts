@@ -40,7 +40,7 @@ export const preStop: Rule<PreStopOptions> = {
   check({ review, options, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    const handler = preStopHandler(options, settings.clusterVersion, settings.cluster !== undefined)
+    const handler = preStopHandler(options, settings.clusterVersion, settings.liveCluster === true)
     return servingSlots(review, template, settings)
       .filter(({ container }) => !container.lifecycle?.preStop)
       .map(({ container, path }) => {

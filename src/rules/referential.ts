@@ -54,7 +54,7 @@ export const describeWorkloads = (records: WorkloadRecord[]) =>
   records.slice(0, 3).map((r) => `${r.kind} ${r.name}`).join(', ') + (records.length > 3 ? ` and ${records.length - 3} more` : '')
 
 export interface ReferentialJudges {
-  service(view: ClusterView, subject: Extract<Subject, { type: 'service' }>, operation: string): RuleFinding[]
+  service(view: ClusterView, subject: Extract<Subject, { type: 'service' }>, review: ReviewInput): RuleFinding[]
   workload(view: ClusterView, subject: Extract<Subject, { type: 'workload' }>): RuleFinding[]
 }
 
@@ -66,6 +66,6 @@ export function referentialCheck(ruleId: string, judges: ReferentialJudges): Rul
     const cluster = usableCluster(settings, ruleId)
     if (!cluster) return []
     if ('finding' in cluster) return [cluster.finding]
-    return subject.type === 'service' ? judges.service(cluster.view, subject, review.operation) : judges.workload(cluster.view, subject)
+    return subject.type === 'service' ? judges.service(cluster.view, subject, review) : judges.workload(cluster.view, subject)
   }
 }

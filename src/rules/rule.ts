@@ -14,8 +14,10 @@ export interface RuleSettings {
   ignoreContainers: ReadonlySet<string>
   /** The API server's version, when hitless can ask the cluster. */
   clusterVersion?: KubernetesVersion
-  /** The rest of the cluster; absent with --cluster off. */
+  /** The rest of the cluster (live, or the audited manifest set); absent with --cluster off. */
   cluster?: ClusterView
+  /** Whether hitless talks to a live API server (so a patch must suit its version). */
+  liveCluster?: boolean
   /** What referential rules do while the cluster state is unusable. */
   onClusterUnavailable: 'warn' | 'deny'
 }

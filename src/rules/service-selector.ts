@@ -3,7 +3,7 @@
 // the pods a Service selects. A CREATE only warns: Helm and kubectl often create the Service first.
 import { labelText, type ClusterView } from '../cluster/view.ts'
 import { selects, type ServiceRecord } from '../cluster/records.ts'
-import type { RuleFinding } from '../engine/types.ts'
+import type { ReviewInput, RuleFinding } from '../engine/types.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { describeWorkloads, othersMatching, referentialCheck, type Subject } from './referential.ts'
 import type { Rule } from './rule.ts'
@@ -21,18 +21,19 @@ function selectorFix(view: ClusterView, service: ServiceRecord): string {
   return `spec:\n  selector:\n${Object.entries(selector).map(([k, v]) => `    ${k}: ${v}`).join('\n')}`
 }
 
-function judgeService(view: ClusterView, subject: Extract<Subject, { type: 'service' }>, operation: string): RuleFinding[] {
+function judgeService(view: ClusterView, subject: Extract<Subject, { type: 'service' }>, review: ReviewInput): RuleFinding[] {
   const { service, old } = subject
   if (view.workloadsMatching(subject.namespace, service.selector).length > 0) return []
   const where = `Service ${service.namespace}/${service.name} selects no pods: no workload in ${service.namespace} has labels ${labelText(service.selector)}`
   const fix = selectorFix(view, service)
-  if (operation === 'UPDATE' && old) {
+  if (review.operation === 'UPDATE' && old) {
     const before = view.workloadsMatching(subject.namespace, old.selector)
     if (before.length > 0) {
       return [{ message: `this change would leave Service ${service.namespace}/${service.name} with no endpoints: selector ${labelText(service.selector)} matches nothing (${labelText(old.selector)} matched ${describeWorkloads(before)})`, fix }]
     }
   }
-  return [{ message: `${where} (yet)`, fix, atMostWarn: true }]
+  // An admission CREATE may precede its pods; an audited manifest set describes the whole state.
+  return review.audit ? [{ message: where, fix }] : [{ message: `${where} (yet)`, fix, atMostWarn: true }]
 }
 
 function judgeRelabel(view: ClusterView, subject: Extract<Subject, { type: 'workload' }>): RuleFinding[] {

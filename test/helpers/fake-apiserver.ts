@@ -142,10 +142,18 @@ export class FakeApiServer {
       failure.remaining--
       return json(failure.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: failure.status, message: 'injected failure' })
     }
-    const collection = this.collections.get(url.pathname)
-    if (!collection) return json(404, { kind: 'Status', code: 404, message: `no such path ${url.pathname}` })
+    const notFound = () => json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: `not found: ${url.pathname}` })
+    const single = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname)
+    if (single) {
+      const namespace = this.collections.get('/api/v1/namespaces')!.objects.get(`/${single[1]}`)
+      return namespace ? json(200, namespace) : notFound()
+    }
+    // Namespaced lists: /api/v1/namespaces/NS/pods, /apis/apps/v1/namespaces/NS/deployments
+    const scoped = /^(\/api\/v1|\/apis\/apps\/v1)\/namespaces\/([^/]+)\/([^/]+)$/.exec(url.pathname)
+    const collection = this.collections.get(scoped ? `${scoped[1]}/${scoped[3]}` : url.pathname)
+    if (!collection) return notFound()
     if (query['watch'] === 'true') return this.watch(collection, query, res)
-    const all = [...collection.objects.values()]
+    const all = [...collection.objects.values()].filter((o) => !scoped || o.metadata?.namespace === scoped[2])
     const offset = Number(query['continue'] ?? 0)
     const limit = Number(query['limit'] ?? 0) || all.length
     const items = all.slice(offset, offset + limit)

@@ -1,0 +1,89 @@
+// Audits a set of objects the way the webhook would judge them, with the set itself as the cluster:
+// a Service in one file is checked against Deployments in others, by namespace. Exemptions, modes
+// (config and Namespace labels in the set) and actions mean what they mean in the webhook.
+import { ingest } from '../cluster/ingest.ts'
+import { ClusterStore } from '../cluster/store.ts'
+import type { Config } from '../config/load.ts'
+import { findingOutcome, type FindingOutcome } from '../engine/decide.ts'
+import { judge } from '../engine/judge.ts'
+import { buildPolicy } from '../engine/policy.ts'
+import type { Finding, KubeObject, ReviewInput } from '../engine/types.ts'
+import type { KubernetesVersion } from '../rules/rule.ts'
+import { shapeError } from '../workloads/shape.ts'
+import type { InputError, Manifest } from './manifests.ts'
+
+/** deny: the webhook would refuse it; warn: it would admit it with a warning or a fix; exempt: allowed by an exemption. */
+export type Level = 'deny' | 'warn' | 'exempt'
+
+export interface AuditFinding extends Finding {
+  outcome: FindingOutcome
+  level: Level
+  manifest: Manifest
+}
+
+export interface AuditResult {
+  findings: AuditFinding[]
+  /** Every audited manifest, with default namespaces filled in (findings point at these). */
+  manifests: Manifest[]
+  objects: number
+  errors: InputError[]
+  notices: { manifest: Manifest; notice: string }[]
+}
+
+const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'IngressClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'])
+
+export function groupOf(object: KubeObject): string {
+  const apiVersion = object.apiVersion ?? 'v1'
+  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : ''
+}
+
+/** The object with the default namespace filled in where a namespaced object has none. */
+function placed(object: KubeObject, defaultNamespace: string): KubeObject {
+  if (CLUSTER_SCOPED.has(object.kind ?? '') || object.metadata?.namespace) return object
+  return { ...object, metadata: { ...object.metadata, namespace: defaultNamespace } }
+}
+
+export function levelOf(outcome: FindingOutcome): Level {
+  return outcome === 'deny' ? 'deny' : outcome === 'exempt' ? 'exempt' : 'warn'
+}
+
+export interface AuditOptions {
+  defaultNamespace: string
+  now?: Date
+  /** The live cluster's version, when auditing one (pre-stop's auto style follows it). */
+  clusterVersion?: KubernetesVersion
+}
+
+export function auditManifests(manifests: Manifest[], config: Config, options: AuditOptions): AuditResult {
+  const placedManifests = manifests.map((m) => ({ ...m, object: placed(m.object, options.defaultNamespace) }))
+  const store = new ClusterStore()
+  for (const { object } of placedManifests) ingest(store, object.kind!, object)
+  const policy = buildPolicy(config, { cluster: store, ...(options.clusterVersion ? { clusterVersion: options.clusterVersion, liveCluster: true } : {}) })
+  const environment = { now: () => options.now ?? new Date(), namespaces: store }
+  const result: AuditResult = { findings: [], manifests: placedManifests, objects: placedManifests.length, errors: [], notices: [] }
+  for (const manifest of placedManifests) {
+    const { object } = manifest
+    const review: ReviewInput = {
+      operation: 'CREATE',
+      kind: object.kind!,
+      group: groupOf(object),
+      object,
+      oldObject: null,
+      ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+      ...(object.metadata?.name ? { name: object.metadata.name } : {}),
+      audit: true,
+    }
+    const malformed = shapeError(review)
+    if (malformed) {
+      result.errors.push({ file: manifest.file, line: manifest.line, message: `${object.kind} ${object.metadata?.name ?? ''}: ${malformed}` })
+      continue
+    }
+    const { mode, evaluation } = judge(review, policy, environment)
+    for (const notice of evaluation.notices) result.notices.push({ manifest, notice })
+    for (const finding of evaluation.findings) {
+      const outcome = findingOutcome(finding, mode === 'off' ? 'enforce' : mode)
+      result.findings.push({ ...finding, outcome, level: levelOf(outcome), manifest })
+    }
+  }
+  return result
+}

@@ -1,0 +1,89 @@
+// `hitless audit`: the webhook's rules over manifest files or a live cluster, reported as a table,
+// JSON, SARIF, JUnit or PolicyReports. Exit 0: nothing at or above --fail-on; 1: findings at or above
+// it; 2: usage error, or input that could not be read or parsed (the rest is still audited).
+import { parseArgs } from 'node:util'
+import { loadManifests, type InputError, type Manifest } from '../audit/manifests.ts'
+import { manifestsFromCluster } from '../audit/cluster-source.ts'
+import { auditManifests } from '../audit/run.ts'
+import { loadKubeConfig, readServerVersion } from '../cluster/cache.ts'
+import type { KubernetesVersion } from '../rules/rule.ts'
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
+import { summarize, type FailOn } from '../report/common.ts'
+import { renderJson } from '../report/json.ts'
+import { renderJunit } from '../report/junit.ts'
+import { renderPolicyReports } from '../report/policy-report.ts'
+import { renderSarif } from '../report/sarif.ts'
+import { renderTable } from '../report/table.ts'
+import { setting, UsageError } from './options.ts'
+import packageJson from '../../package.json' with { type: 'json' }
+
+export const AUDIT_USAGE = `hitless audit [path ...] [options]
+hitless audit --cluster [--namespace NS | --all-namespaces] [options]
+
+  path               files or directories (recursive *.yaml, *.yml, *.json); - for stdin (default)
+  --cluster          audit the live cluster (--kubeconfig FILE, KUBECONFIG, ~/.kube/config)
+  --namespace NS     files: namespace for objects without one (default "default"); cluster: only NS
+  --all-namespaces   cluster: every namespace (the default)
+  --config FILE      rule config, as for serve (HITLESS_CONFIG)
+  --format F         table (default), json, sarif, junit, policyreport
+  --fail-on LEVEL    deny (default), warn, never
+  exit: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or unreadable input`
+
+const FORMATS = ['table', 'json', 'sarif', 'junit', 'policyreport'] as const
+type Format = (typeof FORMATS)[number]
+
+function progressOnTerminal(): (kind: string, count: number) => void {
+  if (!process.stderr.isTTY) return () => {}
+  return (kind, count) => process.stderr.write(`\r\x1b[2Klisting ${kind}s… ${count}`)
+}
+
+export async function audit(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      cluster: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'all-namespaces': { type: 'boolean', short: 'A', default: false },
+      config: { type: 'string' },
+      format: { type: 'string', short: 'o', default: 'table' },
+      'fail-on': { type: 'string', default: 'deny' },
+    },
+    allowPositionals: true,
+    strict: true,
+  })
+  const format = values.format as Format
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`)
+  const failOn = values['fail-on'] as FailOn
+  if (!['deny', 'warn', 'never'].includes(failOn)) throw new UsageError('--fail-on must be deny, warn or never')
+  if (values.cluster && positionals.length > 0) throw new UsageError('--cluster audits the live cluster; give no paths')
+  if (values['all-namespaces'] && (values.namespace || !values.cluster)) throw new UsageError('--all-namespaces goes with --cluster and without --namespace')
+  const config = await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH))
+
+  let manifests: Manifest[]
+  let errors: InputError[] = []
+  let files = 0
+  let clusterVersion: KubernetesVersion | undefined
+  if (values.cluster) {
+    const kc = loadKubeConfig(values.kubeconfig)
+    clusterVersion = await readServerVersion(kc).catch(() => undefined)
+    manifests = await manifestsFromCluster(kc, values.namespace, progressOnTerminal())
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
+  } else {
+    ;({ manifests, errors, files } = await loadManifests(positionals))
+  }
+  const result = auditManifests(manifests, config, { defaultNamespace: values.namespace ?? 'default', ...(clusterVersion ? { clusterVersion } : {}) })
+  result.errors.unshift(...errors)
+  const summary = summarize(result, files, failOn)
+  const colour = process.stdout.isTTY === true && !process.env['NO_COLOR']
+  const output = {
+    table: () => renderTable(result, summary, colour),
+    json: () => renderJson(result, summary),
+    sarif: () => renderSarif(result, packageJson.version),
+    junit: () => renderJunit(result, failOn),
+    policyreport: () => renderPolicyReports(result),
+  }[format]()
+  process.stdout.write(output)
+  if (result.errors.length > 0) return 2
+  return summary.failed ? 1 : 0
+}

@@ -1,0 +1,93 @@
+// Applies hitless's JSON Patch operations to YAML text by splicing at the exact node positions, so
+// comments, key order, quoting and every untouched line stay as they were. The result is re-parsed and
+// compared with the JSON-patched object; if they differ, the document is rewritten through yaml's
+// Document API instead (correct, but may reformat).
+import { isDeepStrictEqual } from 'node:util'
+import fastJsonPatch from 'fast-json-patch'
+import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml'
+import type { PatchOperation } from '../engine/types.ts'
+
+export interface DocumentEdit {
+  documentIndex: number
+  /** Path to the object inside its document (kind: List items). */
+  pathInDocument: (string | number)[]
+  ops: PatchOperation[]
+}
+
+interface Splice {
+  at: number
+  remove: number
+  insert: string
+}
+
+function tokens(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((t) => (/^\d+$/.test(t) ? Number(t) : t))
+}
+
+function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOperation, base: (string | number)[]): Splice | undefined {
+  if (op.op !== 'add' && op.op !== 'replace') return undefined
+  const path = [...base, ...tokens(op.path)]
+  const existing = doc.getIn(path, true)
+  if (isScalar(existing) && existing.range && (typeof op.value !== 'object' || op.value === null)) {
+    const [start, end] = existing.range
+    return { at: start, remove: end - start, insert: stringify(op.value).trimEnd() }
+  }
+  if (existing !== undefined) return undefined
+  const parent = doc.getIn(path.slice(0, -1), true)
+  const key = String(path.at(-1))
+  if (!isMap(parent) || !parent.range) return undefined
+  const map = parent as YAMLMap
+  if (map.flow) {
+    const close = map.range![1] - 1
+    if (text[close] !== '}') return undefined
+    const value = stringify(op.value, { collectionStyle: 'flow', lineWidth: 0 }).trim()
+    return { at: close, remove: 0, insert: `${map.items.length > 0 ? ', ' : ''}${key}: ${value}` }
+  }
+  const firstKey = map.items[0]?.key as { range?: [number, number, number] } | undefined
+  const last = map.items.at(-1)?.value as { range?: [number, number, number] } | undefined
+  if (!firstKey?.range || !last?.range) return undefined
+  const indent = ' '.repeat(lines.linePos(firstKey.range[0]).col - 1)
+  const lineEnd = text.indexOf('\n', last.range[1])
+  const at = lineEnd === -1 ? text.length : lineEnd
+  const body = stringify({ [key]: op.value }, { indent: 2 }).trimEnd().split('\n').map((line) => indent + line).join('\n')
+  return { at, remove: 0, insert: `\n${body}` }
+}
+
+/** The file's text with the edits applied; `formatted` says the fallback rewrite was needed. */
+export function applyEditsToYaml(text: string, edits: DocumentEdit[]): { text: string; formatted: boolean } {
+  const lines = new LineCounter()
+  const docs = parseAllDocuments(text, { lineCounter: lines }) as Document[]
+  const splices: Splice[] = []
+  let spliceable = true
+  for (const edit of edits) {
+    for (const op of edit.ops) {
+      const splice = spliceFor(text, docs[edit.documentIndex]!, lines, op, edit.pathInDocument)
+      if (splice) splices.push(splice)
+      else spliceable = false
+    }
+  }
+  const expected = docs.map((doc) => doc.toJS())
+  for (const edit of edits) {
+    const target = edit.pathInDocument.reduce<any>((node, token) => node[token], expected[edit.documentIndex])
+    fastJsonPatch.applyPatch(target, structuredClone(edit.ops), false, true)
+  }
+  if (spliceable) {
+    let result = text
+    for (const splice of splices.sort((a, b) => b.at - a.at)) {
+      result = result.slice(0, splice.at) + splice.insert + result.slice(splice.at + splice.remove)
+    }
+    const reparsed = parseAllDocuments(result) as Document[]
+    if (reparsed.every((doc) => doc.errors.length === 0) && isDeepStrictEqual(reparsed.map((doc) => doc.toJS()), expected)) {
+      return { text: result, formatted: false }
+    }
+  }
+  for (const edit of edits) {
+    const doc = docs[edit.documentIndex]!
+    doc.contents = doc.createNode(expected[edit.documentIndex]) as Document['contents']
+  }
+  return { text: docs.map((doc) => doc.toString()).join(''), formatted: true }
+}

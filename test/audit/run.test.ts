@@ -1,0 +1,73 @@
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { loadManifests, parseManifests } from '../../src/audit/manifests.ts'
+import { auditManifests } from '../../src/audit/run.ts'
+import { findingOutcome } from '../../src/engine/decide.ts'
+import { FIXTURES, configFrom } from '../helpers/objects.ts'
+
+const dir = fileURLToPath(new URL('audit/', FIXTURES))
+const summary = (r: ReturnType<typeof auditManifests>) => r.findings.map((f) => `${f.level} ${f.rule} ${f.object.kind}/${f.object.name}${f.container ? `[${f.container}]` : ''}`)
+
+t.test('referential rules work across files, by namespace', async (t) => {
+  const { manifests } = await loadManifests([`${dir}dir`])
+  const result = auditManifests(manifests, configFrom(), { defaultNamespace: 'default' })
+  t.same(summary(result), [
+    'deny readiness-probe Deployment/api[api]',
+    'warn pre-stop Deployment/api[api]',
+    'deny service-target-port Service/api',
+  ], 'the Service finds its Deployment in another file; its targetPort "grpc" is not declared')
+  t.match(result.findings.at(-1)!.message, 'Service shop/api port 80 targets port "grpc", which Deployment api does not declare')
+})
+
+t.test('objects without a namespace go to --namespace; a Service that selects nothing is a finding, not a warning', async (t) => {
+  const { manifests } = parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n', 's.yaml')
+  const result = auditManifests(manifests, configFrom(), { defaultNamespace: 'team-a' })
+  t.same(summary(result), ['deny service-selector Service/lonely'])
+  t.equal(result.findings[0]!.object.namespace, 'team-a')
+  t.equal(result.findings[0]!.message, 'Service team-a/lonely selects no pods: no workload in team-a has labels app=x')
+})
+
+t.test('exemptions, modes and actions mean what they mean in the webhook', async (t) => {
+  const text = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: staging}
+spec: {template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: a, ports: [{containerPort: 1}]}]}}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: staging, labels: {hitless.dev/mode: audit}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: b
+  namespace: prod
+  annotations: {hitless.dev/exempt: readiness-probe, hitless.dev/exempt-reason: vendor, hitless.dev/exempt-until: "2026-12-01"}
+spec: {template: {metadata: {labels: {app: b}}, spec: {containers: [{name: b, image: b, ports: [{containerPort: 1}], lifecycle: {preStop: {sleep: {seconds: 5}}}}]}}}
+`
+  const { manifests } = parseManifests(text, 'm.yaml')
+  const result = auditManifests(manifests, configFrom(), { defaultNamespace: 'default', now: new Date('2026-11-23T00:00:00Z') })
+  t.same(result.findings.map((f) => [f.object.name, f.rule, f.outcome, f.level]), [
+    ['a', 'readiness-probe', 'would-deny', 'warn'],
+    ['a', 'pre-stop', 'would-patch', 'warn'],
+    ['b', 'readiness-probe', 'exempt', 'exempt'],
+  ], 'namespace staging is in audit mode (from the Namespace in the set); b is exempted, and listed as such')
+})
+
+t.test('findingOutcome agrees with the webhook for every action and mode', async (t) => {
+  const base = { rule: 'r', object: { kind: 'Pod', name: 'p' }, message: '', fix: '' }
+  const patch = [{ op: 'add' as const, path: '/x', value: 1 }]
+  t.equal(findingOutcome({ ...base, action: 'deny' }, 'enforce'), 'deny')
+  t.equal(findingOutcome({ ...base, action: 'mutate', patch }, 'enforce'), 'patch')
+  t.equal(findingOutcome({ ...base, action: 'mutate' }, 'enforce'), 'deny', 'a mutate finding without a patch is denied by /validate')
+  t.equal(findingOutcome({ ...base, action: 'warn' }, 'audit'), 'warn')
+  t.equal(findingOutcome({ ...base, action: 'deny' }, 'audit'), 'would-deny')
+  t.equal(findingOutcome({ ...base, action: 'mutate', patch }, 'audit'), 'would-patch')
+})
+
+t.test('a manifest with wrong field types is an input error, not a crash', async (t) => {
+  const { manifests } = parseManifests('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: web}}}\n', 'bad.yaml')
+  const result = auditManifests(manifests, configFrom(), { defaultNamespace: 'default' })
+  t.same(result.findings, [])
+  t.match(result.errors, [{ file: 'bad.yaml', line: 1, message: 'Deployment x: object.spec.template.spec.containers must be array,null' }])
+})

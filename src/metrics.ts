@@ -1,17 +1,42 @@
 // Prometheus metrics (GET /metrics). Counted from the same Decision the answer is built from. Dry-run
 // reviews count in hitless_reviews_total (labelled) but not in the rule and exemption counters, which
 // report what happened to real objects.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { HandledReview } from './admission/handle.ts'
 
 export interface Metrics {
   registry: Registry
   observe(handled: HandledReview, seconds: number): void
+  /** The serving certificate's notAfter, set at start and on every reload. */
+  certificateExpiry(expiry: Date): void
 }
 
-export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  processMetrics?: boolean
+  /** Per cached kind: whether it has synced (1) or not (0); read at scrape time. */
+  cacheState?: () => { kind: string; synced: boolean }[]
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
   if (options.processMetrics) collectDefaultMetrics({ register: registry })
+  const cacheState = options.cacheState
+  if (cacheState) {
+    new Gauge({
+      name: 'hitless_cluster_cache_synced',
+      help: 'Whether the cluster cache has listed this kind and is watching it (1) or not (0).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        for (const { kind, synced } of cacheState()) this.set({ kind }, synced ? 1 : 0)
+      },
+    })
+  }
+  const expiry = new Gauge({
+    name: 'hitless_certificate_expiry_timestamp_seconds',
+    help: 'When the serving certificate expires (Unix time).',
+    registers: [registry],
+  })
   const reviews = new Counter({
     name: 'hitless_reviews_total',
     help: 'Admission reviews answered, by endpoint, operation, kind and decision.',
@@ -39,6 +64,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   })
   return {
     registry,
+    certificateExpiry(notAfter) {
+      expiry.set(Math.floor(notAfter.getTime() / 1000))
+    },
     observe(handled, seconds) {
       const log = handled.log
       const dryRun = log.dryRun === true

@@ -1,10 +1,13 @@
 // The outside world: listen with TLS, answer signals, close gracefully. Everything else is in app.ts.
+import { X509Certificate } from 'node:crypto'
+import type { Server } from 'node:https'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Logger } from './log.ts'
-import { createMetrics } from './metrics.ts'
+import { createMetrics, type MetricsOptions } from './metrics.ts'
+import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
 
 export interface ServerOptions {
   host: string
@@ -16,12 +19,23 @@ export interface ServerOptions {
   environment?: ReviewEnvironment
   /** More readiness conditions (the cluster cache); shutting down is always one. */
   readiness?: () => Readiness
+  /** Where the certificate came from: watched and reloaded when it changes. */
+  tlsFiles?: CertificateFiles
+  /** Cluster cache state for the metrics. */
+  cacheState?: MetricsOptions['cacheState']
+  /**
+   * After SIGTERM, how long to keep answering (with /readyz failing) before closing, so callers that
+   * have not yet seen the endpoint go away are still served.
+   */
+  drainDelayMs?: number
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
 }
 
 export interface RunningServer {
   app: FastifyInstance
+  /** The certificate watcher, when the certificate came from files. */
+  certificates?: CertificateWatcher
   /** The address actually bound (port 0 picks a free one). */
   url: string
   close(): Promise<void>
@@ -29,6 +43,7 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   let closing = false
+  const metrics = createMetrics({ processMetrics: true, ...(options.cacheState ? { cacheState: options.cacheState } : {}) })
   const readiness = (): Readiness => {
     const extra = options.readiness?.() ?? { ready: true, reasons: [] }
     return closing ? { ...extra, ready: false, reasons: ['shutting down', ...extra.reasons] } : extra
@@ -38,19 +53,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
     https: options.tls,
     readiness,
-    metrics: createMetrics({ processMetrics: true }),
+    metrics,
     ...(options.environment ? { environment: options.environment } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
   await app.listen({ host: options.host, port: options.port })
+  const certificates = options.tlsFiles ? watchCertificates(options.tlsFiles, app.server as Server, options.logger, (expiry) => metrics.certificateExpiry(expiry)) : undefined
+  if (certificates) await certificates.reload()
+  else metrics.certificateExpiry(new Date(new X509Certificate(options.tls.cert).validTo))
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   return {
     app,
     url: `https://${host}:${port}`,
+    certificates,
     async close() {
+      if (closing) return
       closing = true
+      if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs))
+      certificates?.close()
       const timeout = options.shutdownTimeoutMs ?? 10_000
       let timer: NodeJS.Timeout | undefined
       await Promise.race([

@@ -21,7 +21,10 @@ export const SERVE_USAGE = `hitless serve [options]
   --cluster MODE     auto|on|off (HITLESS_CLUSTER, default auto: on when a kubeconfig or the
                      in-cluster service account is there); off: Service rules see only the object
   --kubeconfig FILE  kubeconfig for cluster access (KUBECONFIG; default ~/.kube/config or in-cluster)
-  --log-level LEVEL  trace|debug|info|warn|error (HITLESS_LOG_LEVEL, default info)`
+  --log-level LEVEL  trace|debug|info|warn|error (HITLESS_LOG_LEVEL, default info)
+  --shutdown-delay S after SIGTERM, seconds to keep serving with /readyz failing before closing
+                     (HITLESS_SHUTDOWN_DELAY, default 2)
+  The certificate files are watched: a renewed pair is loaded without dropping connections.`
 
 async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
   if (certPath && keyPath) {
@@ -51,6 +54,7 @@ export async function serve(args: string[]): Promise<void> {
       cluster: { type: 'string' },
       kubeconfig: { type: 'string' },
       'log-level': { type: 'string' },
+      'shutdown-delay': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -59,23 +63,26 @@ export async function serve(args: string[]): Promise<void> {
   const wantCluster = clusterWanted(setting(values.cluster, 'HITLESS_CLUSTER', 'auto'), kubeconfig)
   const host = setting(values.host, 'HITLESS_HOST', '0.0.0.0')
   const port = portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port')
+  const delay = Number(setting(values['shutdown-delay'], 'HITLESS_SHUTDOWN_DELAY', '2'))
+  if (!Number.isFinite(delay) || delay < 0 || delay > 300) throw new UsageError('--shutdown-delay must be a number of seconds from 0 to 300')
   const logger = createLogger(setting(values['log-level'], 'HITLESS_LOG_LEVEL', 'info'))
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
   const cluster = wantCluster ? await connectCluster(kubeconfig, logger) : undefined
   const policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
-  const tls = await tlsMaterial(
-    setting(values['tls-cert'], 'HITLESS_TLS_CERT'),
-    setting(values['tls-key'], 'HITLESS_TLS_KEY'),
-    logger,
-  )
+  const certPath = setting(values['tls-cert'], 'HITLESS_TLS_CERT')
+  const keyPath = setting(values['tls-key'], 'HITLESS_TLS_KEY')
+  const tls = await tlsMaterial(certPath, keyPath, logger)
   const server = await startServer({
     host,
     port,
     tls,
     policy,
     logger,
+    drainDelayMs: delay * 1000,
+    ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
+    ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds } : {}),
     ...(cluster
       ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness: () => cluster.readiness() }
       : {}),

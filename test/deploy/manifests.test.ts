@@ -1,0 +1,110 @@
+// manifests/: every kustomize entry builds, carries the fields an admission webhook in the path of
+// every write needs, and passes hitless's own rules.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { loadAll } from 'js-yaml'
+import { parseManifests } from '../../src/audit/manifests.ts'
+import { auditManifests } from '../../src/audit/run.ts'
+import { CACHED_RESOURCES } from '../../src/cluster/cache.ts'
+import { parseConfig } from '../../src/config/load.ts'
+import type { KubeObject } from '../../src/engine/types.ts'
+import { configFrom } from '../helpers/objects.ts'
+
+const root = fileURLToPath(new URL('../../manifests/', import.meta.url))
+const kubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** `kubectl kustomize`, or for the base without kubectl, its resources as written (namespace applied). */
+function build(entry: string): KubeObject[] {
+  if (kubectl) return loadAll(execFileSync('kubectl', ['kustomize', `${root}${entry}`], { encoding: 'utf8' })) as KubeObject[]
+  if (entry !== 'base') return []
+  const kustomization = loadAll(readFileSync(`${root}base/kustomization.yaml`, 'utf8'))[0] as { resources: string[] }
+  const objects = kustomization.resources.flatMap((file) => loadAll(readFileSync(`${root}base/${file}`, 'utf8')) as KubeObject[])
+  const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hitless-config' }, data: { 'config.yaml': readFileSync(`${root}base/rules.yaml`, 'utf8') } }
+  return [...objects, config].map((o) => (['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind!) ? o : { ...o, metadata: { ...o.metadata, namespace: 'hitless-system' } }))
+}
+const find = (objects: KubeObject[], kind: string) => objects.find((o) => o.kind === kind) as any
+
+const base = build('base')
+const deployment = find(base, 'Deployment')
+const container = deployment.spec.template.spec.containers[0]
+
+t.test('every entry builds', { skip: kubectl ? false : 'kubectl not installed: overlays checked from their files only' }, async (t) => {
+  for (const entry of ['base', 'overlays/audit', 'overlays/enforce', 'overlays/fail-closed', 'overlays/cert-manager']) {
+    t.ok(build(entry).length >= 10, entry)
+  }
+})
+
+t.test('the Deployment ships the way hitless asks others to ship', async (t) => {
+  t.equal(deployment.metadata.namespace, 'hitless-system')
+  t.equal(deployment.spec.replicas, 3)
+  t.equal(deployment.spec.template.spec.priorityClassName, 'system-cluster-critical')
+  t.equal(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey, 'kubernetes.io/hostname')
+  t.match(container.readinessProbe.httpGet, { path: '/readyz', scheme: 'HTTPS' })
+  t.match(container.livenessProbe.httpGet, { path: '/healthz', scheme: 'HTTPS' })
+  t.ok(container.lifecycle.preStop, 'preStop hook')
+  t.ok(container.resources.requests.cpu && container.resources.limits.memory, 'resources')
+  t.match(deployment.spec.template.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } })
+  t.match(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+  t.ok(find(base, 'PodDisruptionBudget'), 'PDB')
+  t.match(find(base, 'Service').spec.ports[0], { port: 443, targetPort: 'https' })
+})
+
+t.test('RBAC: read-only, exactly what the cache reads, no Secrets', async (t) => {
+  const role = find(base, 'ClusterRole')
+  const granted = role.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
+  const needed = CACHED_RESOURCES.map(({ path }) => `${path.startsWith('/apis/') ? path.split('/')[2] : ''}/${path.split('/').pop()}`).sort()
+  t.same(granted, needed)
+  t.ok(role.rules.every((r: any) => r.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v))), 'no write verbs')
+  t.notOk(granted.some((g: string) => g.endsWith('secrets')))
+})
+
+t.test('webhook configurations', async (t) => {
+  const mutating = find(base, 'MutatingWebhookConfiguration').webhooks[0]
+  const validating = find(base, 'ValidatingWebhookConfiguration').webhooks[0]
+  for (const hook of [mutating, validating]) {
+    t.same(hook.admissionReviewVersions, ['v1'])
+    t.equal(hook.sideEffects, 'None')
+    t.ok(hook.timeoutSeconds <= 5)
+    t.equal(hook.matchPolicy, 'Equivalent')
+    t.equal(hook.failurePolicy, 'Ignore', 'availability first in base')
+    t.same(hook.namespaceSelector.matchExpressions, [
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease', 'hitless-system'] },
+      { key: 'hitless.dev/ignore', operator: 'DoesNotExist' },
+    ])
+    const covered = hook.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
+    t.same(covered, ['/pods', '/replicationcontrollers', '/services', 'apps/daemonsets', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets'])
+    t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE'), 'CREATE and UPDATE only: DELETE is never judged')
+    t.match(hook.clientConfig.service, { name: 'hitless', namespace: 'hitless-system', port: 443 })
+  }
+  t.equal(mutating.reinvocationPolicy, 'IfNeeded')
+  t.equal(mutating.clientConfig.service.path, '/mutate')
+  t.equal(validating.clientConfig.service.path, '/validate')
+})
+
+t.test('the shipped config is rules/default.yaml, and the overlays change what they say', async (t) => {
+  t.equal(readFileSync(`${root}base/rules.yaml`, 'utf8'), readFileSync(fileURLToPath(new URL('../../rules/default.yaml', import.meta.url)), 'utf8'), 'manifests/base/rules.yaml is a copy of rules/default.yaml')
+  t.equal(parseConfig(find(base, 'ConfigMap').data['config.yaml'], 'base').mode, 'enforce')
+  if (!kubectl) return
+  t.equal(parseConfig(find(build('overlays/audit'), 'ConfigMap').data['config.yaml'], 'audit').mode, 'audit')
+  const closed = build('overlays/fail-closed')
+  t.same([find(closed, 'MutatingWebhookConfiguration'), find(closed, 'ValidatingWebhookConfiguration')].map((c) => c.webhooks[0].failurePolicy), ['Fail', 'Fail'])
+  const certManager = build('overlays/cert-manager')
+  t.match(find(certManager, 'Certificate').spec, { secretName: 'hitless-tls', dnsNames: ['hitless.hitless-system.svc', 'hitless.hitless-system.svc.cluster.local'] })
+  t.equal(find(certManager, 'ValidatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from'], 'hitless-system/hitless')
+})
+
+t.test("hitless's own manifests pass hitless", async (t) => {
+  const text = base.map((o) => JSON.stringify(o)).join('\n---\n')
+  const result = auditManifests(parseManifests(text, 'manifests/base').manifests, configFrom(), { defaultNamespace: 'hitless-system' })
+  t.same(result.findings.map((f) => `${f.rule}: ${f.message}`), [])
+  t.same(result.errors, [])
+})

@@ -4,6 +4,7 @@
 import { ingest } from '../cluster/ingest.ts'
 import { ClusterStore } from '../cluster/store.ts'
 import type { Config } from '../config/load.ts'
+import { apiGroupOf } from '../engine/api-group.ts'
 import { findingOutcome, type FindingOutcome } from '../engine/decide.ts'
 import { judge } from '../engine/judge.ts'
 import { buildPolicy } from '../engine/policy.ts'
@@ -31,11 +32,6 @@ export interface AuditResult {
 }
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'IngressClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'])
-
-export function groupOf(object: KubeObject): string {
-  const apiVersion = object.apiVersion ?? 'v1'
-  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : ''
-}
 
 /** The object with the default namespace filled in where a namespaced object has none. */
 function placed(object: KubeObject, defaultNamespace: string): KubeObject {
@@ -66,7 +62,7 @@ export function auditManifests(manifests: Manifest[], config: Config, options: A
     const review: ReviewInput = {
       operation: 'CREATE',
       kind: object.kind!,
-      group: groupOf(object),
+      group: apiGroupOf(object),
       object,
       oldObject: null,
       ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),

@@ -1,5 +1,6 @@
 // Puts whole objects into the store as lean records (and takes them out). The reflector feeds it from
 // list/watch; CLI audits and tests feed it from manifests.
+import { apiGroupOf } from '../engine/api-group.ts'
 import type { KubeObject } from '../engine/types.ts'
 import { namespaceInfo } from '../engine/namespaces.ts'
 import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
@@ -43,8 +44,7 @@ export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'def
   const store = new ClusterStore()
   for (const object of objects) {
     const kind = object.kind ?? ''
-    const group = (object.apiVersion ?? 'v1').includes('/') ? object.apiVersion!.split('/')[0] : ''
-    if (CACHED_KINDS[kind] !== group) continue
+    if (CACHED_KINDS[kind] !== apiGroupOf(object)) continue
     const namespaced = kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? defaultNamespace } }
     ingest(store, kind, namespaced)
   }

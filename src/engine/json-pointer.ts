@@ -9,10 +9,3 @@ export function escapeToken(token: PathToken): string {
 export function pointer(tokens: readonly PathToken[]): string {
   return tokens.map((t) => '/' + escapeToken(t)).join('')
 }
-
-/** A dotted, human form for messages: spec.template.spec.containers[0].lifecycle */
-export function fieldPath(tokens: readonly PathToken[]): string {
-  return tokens
-    .map((t, i) => (typeof t === 'number' ? `[${t}]` : i === 0 ? t : `.${t}`))
-    .join('')
-}

@@ -4,16 +4,12 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { parseConfig, type Config } from '../../src/config/load.ts'
 import { storeFrom } from '../../src/cluster/ingest.ts'
+import { apiGroupOf } from '../../src/engine/api-group.ts'
 import { buildPolicy, type Policy } from '../../src/engine/policy.ts'
 import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/engine/types.ts'
 import type { KubernetesVersion } from '../../src/rules/rule.ts'
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url)
-
-export function groupOf(object: KubeObject): string {
-  const apiVersion = object.apiVersion ?? 'v1'
-  return apiVersion.includes('/') ? apiVersion.split('/')[0]! : ''
-}
 
 export interface ReviewOptions {
   operation?: AdmissionOperation
@@ -25,7 +21,7 @@ export function reviewOf(object: KubeObject, options: ReviewOptions = {}): Revie
   return {
     operation: options.operation ?? 'CREATE',
     kind: object.kind!,
-    group: groupOf(object),
+    group: apiGroupOf(object),
     object,
     oldObject: options.oldObject ?? null,
     ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),

@@ -33,7 +33,7 @@ export function renderTable(result: AuditResult, summary: Summary, colour: boole
   if (result.errors.length + result.notices.length > 0) lines.push('')
   const objectsWithFindings = groups.size
   lines.push(
-    `${summary.objects} objects in ${summary.files} file${summary.files === 1 ? '' : 's'}: ` +
+    `${summary.objects} object${summary.objects === 1 ? '' : 's'} in ${summary.files} file${summary.files === 1 ? '' : 's'}: ` +
       `${objectsWithFindings} with findings, ${summary.deny} deny, ${summary.warn} warn, ${summary.exempt} exempt` +
       `${summary.errors ? `, ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : ''}` +
       ` (fail on ${summary.failOn}: ${summary.failed ? paint('deny', 'failed') : 'passed'})`,

@@ -19,6 +19,7 @@ export interface RuleConfig {
 export interface Config {
   mode: Mode
   onClusterUnavailable: 'warn' | 'deny'
+  allowExistingViolations: boolean
   servingContainers: { ignore: string[] }
   rules: Record<string, RuleConfig>
   exemptions: ExemptionPolicy

@@ -60,6 +60,35 @@ export function isExempted(finding: Finding): boolean {
   return finding.exemption?.honoured === true
 }
 
+/** `rule/container` of every deny finding the old object of an UPDATE already had. */
+function existingDenials(review: ReviewInput, policy: Policy): Set<string> {
+  const before = new Set<string>()
+  if (!review.oldObject) return before
+  const old = { ...review, operation: 'CREATE' as const, object: review.oldObject, oldObject: null }
+  for (const { rule, action, options } of policy.rules) {
+    if (action !== 'deny') continue
+    for (const finding of rule.check({ review: old, options, settings: policy.settings })) {
+      if (!finding.atMostWarn) before.add(`${rule.id}/${finding.container ?? ''}`)
+    }
+  }
+  return before
+}
+
+/**
+ * allowExistingViolations: on UPDATE, a deny finding the old object already had becomes a warning that
+ * says so, so an object that predates a rule can still be changed (a rollout restart during an
+ * incident) until someone fixes it. New violations are denied as always; fixes are still applied.
+ */
+function downgradeExisting(findings: Finding[], review: ReviewInput, policy: Policy): Finding[] {
+  if (!policy.allowExistingViolations || review.operation !== 'UPDATE' || !findings.some((f) => f.action === 'deny')) return findings
+  const before = existingDenials(review, policy)
+  return findings.map((f) =>
+    f.action === 'deny' && before.has(`${f.rule}/${f.container ?? ''}`)
+      ? { ...f, action: 'warn' as const, message: `${f.message} (already so before this change; allowExistingViolations)` }
+      : f,
+  )
+}
+
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
   const skipped = skipReason(review)
   if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }
@@ -88,5 +117,5 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
     fastJsonPatch.applyPatch(working, ops, false, true)
     patch.push(...ops)
   }
-  return { findings, patch, notices: exemptions.notices }
+  return { findings: downgradeExisting(findings, review, policy), patch, notices: exemptions.notices }
 }

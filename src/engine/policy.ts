@@ -14,6 +14,8 @@ export interface ActiveRule {
 
 export interface Policy {
   mode: Mode
+  /** On UPDATE, report deny findings the old object already had as warnings. */
+  allowExistingViolations: boolean
   /** Enabled rules in evaluation order. */
   rules: ActiveRule[]
   settings: RuleSettings
@@ -36,6 +38,7 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
   if (unknown.length > 0) throw new ConfigError(`$.exemptions.forbiddenRules: unknown rule ${unknown.map((id) => `"${id}"`).join(', ')}`)
   return {
     mode: config.mode,
+    allowExistingViolations: config.allowExistingViolations,
     rules,
     settings: { ignoreContainers: new Set(config.servingContainers.ignore), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
     exemptions: config.exemptions,

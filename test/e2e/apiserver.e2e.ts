@@ -140,6 +140,10 @@ t.test('Services: created before their pods warn; a relabel that orphans one is 
   t.equal(stored('deployment', 'shop', 'tiered').spec.template.metadata.labels.tier, 'web', 'the stored Deployment is unchanged')
   const added = cluster.kubectl(['apply', '-f', '-'], tiered('web', ', version: v2'))
   t.equal(added.status, 0, `adding a label keeps the Service selected: ${added.stderr}`)
+
+  const typo = cluster.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: front, namespace: shop}\nspec: {selector: {tier: wbe}, ports: [{port: 80, targetPort: http}]}\n')
+  t.not(typo.status, 0, 'a Service UPDATE whose new selector matches nothing is denied')
+  t.match(typo.stderr, /this change would leave Service shop\/front with no endpoints: selector tier=wbe matches nothing \(tier=web matched Deployment tiered\)/)
 })
 
 t.test('a controller-owned Pod is never blocked', async (t) => {

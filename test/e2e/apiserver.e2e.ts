@@ -169,6 +169,18 @@ t.test("kube-system and hitless's own namespace are never sent to hitless", asyn
   t.ok(cluster.decisions().some((d) => d.namespace === 'shop'), 'while reviews from other namespaces are logged')
 })
 
+t.test('hitless audit --cluster reads the live objects', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const bin = new URL('../../bin/hitless.js', import.meta.url).pathname
+  const audit = spawnSync(process.execPath, [bin, 'audit', '--cluster', '--kubeconfig', cluster.kubeconfig, '--namespace', 'staging', '--format', 'json'], { encoding: 'utf8' })
+  t.equal(audit.status, 0, `audit mode namespace: nothing at deny level (${audit.stderr})`)
+  const findings = JSON.parse(audit.stdout).findings
+  t.same(findings.map((f: any) => `${f.kind}/${f.name} ${f.rule} ${f.outcome}`).sort(), [
+    'Deployment/trial pre-stop would-patch',
+    'Deployment/trial readiness-probe would-deny',
+  ], 'the namespace label hitless.dev/mode=audit applies to the audit too')
+})
+
 t.test('the cache survives an API server restart, and /readyz says so meanwhile', async (t) => {
   const ready = JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body)
   t.ok(ready.ready && ready.detail.cache.every((k: { synced: boolean }) => k.synced), 'synced')

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream'
 import { handleAdmission } from '../src/admission/handle.ts'
 import { ClusterCache, CACHED_RESOURCES, loadKubeConfig } from '../src/cluster/cache.ts'
 import { storeFrom } from '../src/cluster/ingest.ts'
-import { getJson } from '../src/cluster/kube-client.ts'
+import { listPages } from '../src/cluster/kube-client.ts'
 import { loadConfig } from '../src/config/load.ts'
 import { buildPolicy } from '../src/engine/policy.ts'
 import { createLogger } from '../src/log.ts'
@@ -79,13 +79,7 @@ const kc = loadKubeConfig(await probe.writeKubeconfig(join(dir, 'kubeconfig')))
 let fetchMs = 0
 {
   const start = performance.now()
-  for (const { path } of CACHED_RESOURCES) {
-    let token: string | undefined
-    do {
-      const page: any = await getJson(kc, `${path}?limit=500${token ? `&continue=${token}` : ''}`)
-      token = page.metadata?.continue
-    } while (token)
-  }
+  for (const { path } of CACHED_RESOURCES) for await (const _page of listPages(kc, path, 500));
   fetchMs = performance.now() - start
 }
 const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }))

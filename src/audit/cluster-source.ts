@@ -2,16 +2,9 @@
 // KubeConfig (whole objects this time: the pod-spec rules read templates), one namespace or all.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../cluster/cache.ts'
-import { getJson } from '../cluster/kube-client.ts'
+import { getJson, listPages } from '../cluster/kube-client.ts'
 import type { KubeObject } from '../engine/types.ts'
 import type { Manifest } from './manifests.ts'
-
-interface List {
-  apiVersion?: string
-  kind?: string
-  metadata?: { continue?: string }
-  items?: KubeObject[]
-}
 
 function namespacedPath(path: string, namespace: string | undefined): string {
   if (!namespace) return path
@@ -43,13 +36,10 @@ export async function manifestsFromCluster(
 
 async function listAll(kc: KubeConfig, path: string, progress: (count: number) => void = () => {}): Promise<KubeObject[]> {
   const objects: KubeObject[] = []
-  let token: string | undefined
-  do {
-    const page = await getJson<List>(kc, `${path}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`)
+  for await (const page of listPages<KubeObject>(kc, path)) {
     objects.push(...(page.items ?? []))
     progress(objects.length)
-    token = page.metadata?.continue || undefined
-  } while (token)
+  }
   return objects
 }
 

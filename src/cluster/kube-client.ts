@@ -42,6 +42,22 @@ export async function getJson<T>(kc: KubeConfig, path: string, timeoutMs = 30_00
   })
 }
 
+export interface ListPage<T> {
+  metadata?: { resourceVersion?: string; continue?: string }
+  items?: T[]
+}
+
+/** Every page of a paginated list (limit/continue), in order; the last carries the list's resourceVersion. */
+export async function* listPages<T>(kc: KubeConfig, path: string, pageSize = 500): AsyncGenerator<ListPage<T>> {
+  let token: string | undefined
+  do {
+    const query = new URLSearchParams({ limit: String(pageSize), ...(token ? { continue: token } : {}) })
+    const page = await getJson<ListPage<T>>(kc, `${path}?${query}`)
+    yield page
+    token = page.metadata?.continue || undefined
+  } while (token)
+}
+
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
   object: Record<string, any>

@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from '../log.ts'
 import type { KubeObject } from '../engine/types.ts'
 import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
-import { getJson, watchOnce, type WatchEvent } from './kube-client.ts'
+import { listPages, watchOnce, type WatchEvent } from './kube-client.ts'
 import type { ClusterStore } from './store.ts'
 
 export interface ReflectorState {
@@ -26,11 +26,6 @@ export interface ReflectorOptions {
   logger: Logger
   pageSize?: number
   backoff?: { initialMs: number; maxMs: number }
-}
-
-interface ListPage {
-  metadata?: { resourceVersion?: string; continue?: string }
-  items?: KubeObject[]
 }
 
 class Gone extends Error {}
@@ -63,18 +58,15 @@ export class Reflector {
   private async list(): Promise<string> {
     const { kc, path, kind, store, pageSize = 500 } = this.options
     const entries: Entry[] = []
-    let token: string | undefined
     let resourceVersion = ''
-    do {
-      const query = new URLSearchParams({ limit: String(pageSize), ...(token ? { continue: token } : {}) })
-      const page = await getJson<ListPage>(kc, `${path}?${query}`)
+    for await (const page of listPages<KubeObject>(kc, path, pageSize)) {
+      if (this.abort.signal.aborted) break
       for (const item of page.items ?? []) {
         const entry = toEntry(kind, item)
         if (entry) entries.push(entry)
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
-      token = page.metadata?.continue || undefined
-    } while (token && !this.abort.signal.aborted)
+    }
     replaceKind(store, kind, entries)
     return resourceVersion
   }

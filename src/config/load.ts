@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import schema from '../../rules/schema.json' with { type: 'json' }
+import { parsePointer } from '../engine/json-pointer.ts'
 import type { Mode } from '../engine/mode.ts'
 import type { Action } from '../engine/types.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
@@ -33,7 +34,7 @@ const validate = new Ajv({ useDefaults: true, allErrors: true, strict: true }).c
 
 /** `$.rules.pre-stop.sleepSeconds` from an ajv error, naming the offending key where there is one. */
 function describe(error: ErrorObject): string {
-  const tokens = error.instancePath.split('/').slice(1).map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const tokens = parsePointer(error.instancePath)
   const path = ['$', ...tokens].join('.')
   switch (error.keyword) {
     case 'additionalProperties':

@@ -5,6 +5,7 @@
 import fastJsonPatch from 'fast-json-patch'
 import { exemptionChanged } from '../exemptions/annotations.ts'
 import { resolveExemptions } from '../exemptions/resolve.ts'
+import { parsePointer } from './json-pointer.ts'
 import type { NamespaceInfo } from './namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
@@ -45,8 +46,7 @@ function copyAlongPaths(root: KubeObject, ops: PatchOperation[]): KubeObject {
   const copy: Record<string, unknown> = { ...root }
   for (const op of ops) {
     let node: Record<string, unknown> = copy
-    for (const token of op.path.split('/').slice(1, -1)) {
-      const key = token.replaceAll('~1', '/').replaceAll('~0', '~')
+    for (const key of parsePointer(op.path).slice(0, -1)) {
       const child = node[key]
       if (typeof child !== 'object' || child === null) break
       node[key] = Array.isArray(child) ? [...child] : { ...child }

@@ -9,3 +9,8 @@ export function escapeToken(token: PathToken): string {
 export function pointer(tokens: readonly PathToken[]): string {
   return tokens.map((t) => '/' + escapeToken(t)).join('')
 }
+
+/** The tokens of a pointer, unescaped (~1 before ~0, as RFC 6901 says): '/a~1b/0' → ['a/b', '0']. */
+export function parsePointer(path: string): string[] {
+  return path.split('/').slice(1).map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'))
+}

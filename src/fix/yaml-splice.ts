@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import fastJsonPatch from 'fast-json-patch'
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml'
+import { parsePointer } from '../engine/json-pointer.ts'
 import type { PatchOperation } from '../engine/types.ts'
 
 export interface DocumentEdit {
@@ -20,12 +21,9 @@ interface Splice {
   insert: string
 }
 
+/** Pointer tokens with array indices as numbers, as yaml's getIn wants them. */
 function tokens(pointer: string): (string | number)[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((t) => (/^\d+$/.test(t) ? Number(t) : t))
+  return parsePointer(pointer).map((t) => (/^\d+$/.test(t) ? Number(t) : t))
 }
 
 function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOperation, base: (string | number)[]): Splice | undefined {

@@ -10,7 +10,8 @@ export type Subject =
   | { type: 'service'; service: ServiceRecord; old?: ServiceRecord; namespace: string }
   | { type: 'workload'; current: WorkloadRecord; old: WorkloadRecord; namespace: string }
 
-function namespaceOf(review: ReviewInput, object: KubeObject): string {
+/** The namespace a review's object lives in ('default' when neither the request nor the object says). */
+export function namespaceOf(review: ReviewInput, object: KubeObject): string {
   return review.namespace || object.metadata?.namespace || 'default'
 }
 

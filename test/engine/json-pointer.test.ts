@@ -13,3 +13,10 @@ t.test('escaped pointers address the right member when applied', async (t) => {
   const result = fastJsonPatch.applyPatch(object, [{ op: 'replace', path, value: 'y' }], true, false).newDocument
   t.same(result.metadata.annotations, { 'a~b/c': 'y' })
 })
+
+t.test('parsePointer undoes pointer()', async (t) => {
+  const { parsePointer } = await import('../../src/engine/json-pointer.ts')
+  t.same(parsePointer(pointer(['metadata', 'annotations', 'a~b/c', 0])), ['metadata', 'annotations', 'a~b/c', '0'])
+  t.same(parsePointer('/x~01'), ['x~1'], '~01 is ~1 literally, not /')
+  t.same(parsePointer(''), [])
+})

@@ -5,6 +5,7 @@
 // objects, drop watches, compact history, fail requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { writeFile } from 'node:fs/promises'
+import { CACHED_RESOURCES } from '../../src/cluster/cache.ts'
 import type { KubeObject } from '../../src/engine/types.ts'
 
 interface Collection {
@@ -15,16 +16,10 @@ interface Collection {
   watchers: Set<ServerResponse>
 }
 
-const RESOURCES: Record<string, { kind: string; apiVersion: string }> = {
-  '/api/v1/namespaces': { kind: 'Namespace', apiVersion: 'v1' },
-  '/api/v1/services': { kind: 'Service', apiVersion: 'v1' },
-  '/api/v1/pods': { kind: 'Pod', apiVersion: 'v1' },
-  '/api/v1/replicationcontrollers': { kind: 'ReplicationController', apiVersion: 'v1' },
-  '/apis/apps/v1/deployments': { kind: 'Deployment', apiVersion: 'apps/v1' },
-  '/apis/apps/v1/statefulsets': { kind: 'StatefulSet', apiVersion: 'apps/v1' },
-  '/apis/apps/v1/daemonsets': { kind: 'DaemonSet', apiVersion: 'apps/v1' },
-  '/apis/apps/v1/replicasets': { kind: 'ReplicaSet', apiVersion: 'apps/v1' },
-}
+// Exactly the collections hitless's cache reads, so a kind added there is served here too.
+const RESOURCES: Record<string, { kind: string; apiVersion: string }> = Object.fromEntries(
+  CACHED_RESOURCES.map(({ kind, path }) => [path, { kind, apiVersion: path.startsWith('/apis/') ? path.split('/').slice(2, 4).join('/') : 'v1' }]),
+)
 
 const PATH_OF_KIND = Object.fromEntries(Object.entries(RESOURCES).map(([path, r]) => [r.kind, path]))
 const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`

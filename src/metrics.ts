@@ -15,6 +15,8 @@ export interface MetricsOptions {
   processMetrics?: boolean
   /** Per cached kind: whether it has synced (1) or not (0); read at scrape time. */
   cacheState?: () => { kind: string; synced: boolean }[]
+  /** Current findings over the live objects, from the report scan; read at scrape time. */
+  violations?: () => { rule: string; namespace: string; action: string; count: number }[]
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -29,6 +31,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers: [registry],
       collect() {
         for (const { kind, synced } of cacheState()) this.set({ kind }, synced ? 1 : 0)
+      },
+    })
+  }
+  const violations = options.violations
+  if (violations) {
+    new Gauge({
+      name: 'hitless_violations',
+      help: 'Findings over the objects in the cluster at the last report scan, by rule, namespace and what the webhook does with them (deny, would-deny, patch, would-patch, warn, exempt). Exported by the replica that writes the reports.',
+      labelNames: ['rule', 'namespace', 'action'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const { rule, namespace, action, count } of violations()) this.set({ rule, namespace, action }, count)
       },
     })
   }

@@ -23,6 +23,7 @@ export interface ServerOptions {
   tlsFiles?: CertificateFiles
   /** Cluster cache state for the metrics. */
   cacheState?: MetricsOptions['cacheState']
+  violations?: MetricsOptions['violations']
   /**
    * After SIGTERM, how long to keep answering (with /readyz failing) before closing, so callers that
    * have not yet seen the endpoint go away are still served.
@@ -43,7 +44,11 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   let closing = false
-  const metrics = createMetrics({ processMetrics: true, ...(options.cacheState ? { cacheState: options.cacheState } : {}) })
+  const metrics = createMetrics({
+    processMetrics: true,
+    ...(options.cacheState ? { cacheState: options.cacheState } : {}),
+    ...(options.violations ? { violations: options.violations } : {}),
+  })
   const readiness = (): Readiness => {
     const extra = options.readiness?.() ?? { ready: true, reasons: [] }
     return closing ? { ...extra, ready: false, reasons: ['shutting down', ...extra.reasons] } : extra

@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { summarize, type FailOn } from '../report/common.ts'
 import { renderJson } from '../report/json.ts'
 import { renderJunit } from '../report/junit.ts'
-import { renderPolicyReports } from '../report/policy-report.ts'
+import { renderReports } from '../report/policy-report.ts'
 import { renderSarif } from '../report/sarif.ts'
 import { renderTable } from '../report/table.ts'
 import { setting, UsageError } from './options.ts'
@@ -25,11 +25,11 @@ hitless audit --cluster [--namespace NS | --all-namespaces] [options]
   --namespace NS     files: namespace for objects without one (default "default"); cluster: only NS
   --all-namespaces   cluster: every namespace (the default)
   --config FILE      rule config, as for serve (HITLESS_CONFIG)
-  --format F         table (default), json, sarif, junit, policyreport
+  --format F         table (default), json, sarif, junit, policyreport, openreports
   --fail-on LEVEL    deny (default), warn, never
   exit: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or unreadable input`
 
-const FORMATS = ['table', 'json', 'sarif', 'junit', 'policyreport'] as const
+const FORMATS = ['table', 'json', 'sarif', 'junit', 'policyreport', 'openreports'] as const
 type Format = (typeof FORMATS)[number]
 
 function progressOnTerminal(): (kind: string, count: number) => void {
@@ -81,7 +81,8 @@ export async function audit(args: string[]): Promise<number> {
     json: () => renderJson(result, summary),
     sarif: () => renderSarif(result, packageJson.version),
     junit: () => renderJunit(result, failOn),
-    policyreport: () => renderPolicyReports(result),
+    policyreport: () => renderReports(result, 'policyreport'),
+    openreports: () => renderReports(result, 'openreports'),
   }[format]()
   process.stdout.write(output)
   if (result.errors.length > 0) return 2

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Readiness } from '../app.ts'
 import { ClusterCache, loadKubeConfig, readServerVersion } from '../cluster/cache.ts'
 import type { Logger } from '../log.ts'
@@ -10,6 +11,7 @@ import type { KubernetesVersion } from '../rules/rule.ts'
 import { UsageError } from './options.ts'
 
 export interface ClusterAccess {
+  kc: KubeConfig
   cache: ClusterCache
   version?: KubernetesVersion
   readiness(): Readiness
@@ -36,6 +38,7 @@ export async function connectCluster(kubeconfig: string | undefined, logger: Log
   cache.start()
   logger.info({ server, version: version ? `${version.major}.${version.minor}` : 'unknown' }, 'watching the cluster')
   return {
+    kc,
     cache,
     ...(version ? { version } : {}),
     readiness() {

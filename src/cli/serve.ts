@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy } from '../engine/policy.ts'
 import { createLogger } from '../log.ts'
+import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { clusterWanted, connectCluster } from './cluster-access.ts'
 import { portNumber, setting, UsageError } from './options.ts'
@@ -74,6 +75,14 @@ export async function serve(args: string[]): Promise<void> {
   const certPath = setting(values['tls-cert'], 'HITLESS_TLS_CERT')
   const keyPath = setting(values['tls-key'], 'HITLESS_TLS_KEY')
   const tls = await tlsMaterial(certPath, keyPath, logger)
+  if (!cluster && config.reports.format !== 'off') logger.warn({ format: config.reports.format }, 'reports.format is set but cluster access is off: no reports are written')
+  const reports = cluster ? startReports(cluster.kc, config, logger, () => cluster.version) : undefined
+  const readiness = cluster
+    ? () => {
+        const state = cluster.readiness()
+        return reports ? { ...state, detail: { ...state.detail, reports: reports.state() } } : state
+      }
+    : undefined
   const server = await startServer({
     host,
     port,
@@ -84,12 +93,16 @@ export async function serve(args: string[]): Promise<void> {
     ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
     ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds } : {}),
     ...(cluster
-      ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness: () => cluster.readiness() }
+      ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness }
       : {}),
+    ...(reports ? { violations: () => reports.violations() } : {}),
   })
   logger.info(
     { url: server.url, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
     'hitless is serving /mutate and /validate',
   )
-  closeOnSignals(server, logger, () => cluster?.cache.stop())
+  closeOnSignals(server, logger, async () => {
+    cluster?.cache.stop()
+    await reports?.stop()
+  })
 }

@@ -1,5 +1,6 @@
 // The two calls the cache makes, both through @kubernetes/client-node's KubeConfig (auth, TLS,
-// in-cluster service account): plain GETs for lists and /version, and its Watch for event streams.
+// in-cluster service account): plain JSON requests (lists, /version, the report writer's writes) and
+// its Watch for event streams.
 // Lists are parsed as plain JSON, not through the generated model classes: the cache keeps a few
 // fields of 100k objects and the model layer would cost seconds.
 import { request as httpRequest } from 'node:http'
@@ -15,10 +16,21 @@ export class KubeHttpError extends Error {
 }
 
 export async function getJson<T>(kc: KubeConfig, path: string, timeoutMs = 30_000): Promise<T> {
+  return requestJson<T>(kc, 'GET', path, undefined, timeoutMs)
+}
+
+/**
+ * One JSON request to the API server with the kubeconfig's credentials; rejects with KubeHttpError on
+ * any status but 2xx (409 Conflict, 404 Not Found… are the caller's to handle).
+ */
+export async function requestJson<T>(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw new Error('kubeconfig has no current cluster')
   const url = new URL(path, cluster.server)
-  const options: HttpsRequestOptions = { method: 'GET', headers: { accept: 'application/json' }, timeout: timeoutMs }
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  const headers: Record<string, string | number> = { accept: 'application/json' }
+  if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+  const options: HttpsRequestOptions = { method, headers, timeout: timeoutMs }
   await kc.applyToHTTPSOptions(options)
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest
   return new Promise<T>((resolve, reject) => {
@@ -28,17 +40,18 @@ export async function getJson<T>(kc: KubeConfig, path: string, timeoutMs = 30_00
       res.on('error', reject)
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
-        if (res.statusCode !== 200) return reject(new KubeHttpError(res.statusCode ?? 0, `GET ${url.pathname}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`))
+        const status = res.statusCode ?? 0
+        if (status < 200 || status > 299) return reject(new KubeHttpError(status, `${method} ${url.pathname}: HTTP ${status}: ${text.slice(0, 200)}`))
         try {
           resolve(JSON.parse(text) as T)
         } catch (error) {
-          reject(new Error(`GET ${url.pathname}: invalid JSON: ${(error as Error).message}`))
+          reject(new Error(`${method} ${url.pathname}: invalid JSON: ${(error as Error).message}`))
         }
       })
     })
-    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: timed out after ${timeoutMs} ms`)))
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${timeoutMs} ms`)))
     req.on('error', reject)
-    req.end()
+    req.end(payload)
   })
 }
 
@@ -48,10 +61,10 @@ export interface ListPage<T> {
 }
 
 /** Every page of a paginated list (limit/continue), in order; the last carries the list's resourceVersion. */
-export async function* listPages<T>(kc: KubeConfig, path: string, pageSize = 500): AsyncGenerator<ListPage<T>> {
+export async function* listPages<T>(kc: KubeConfig, path: string, pageSize = 500, params: Record<string, string> = {}): AsyncGenerator<ListPage<T>> {
   let token: string | undefined
   do {
-    const query = new URLSearchParams({ limit: String(pageSize), ...(token ? { continue: token } : {}) })
+    const query = new URLSearchParams({ ...params, limit: String(pageSize), ...(token ? { continue: token } : {}) })
     const page = await getJson<ListPage<T>>(kc, `${path}?${query}`)
     yield page
     token = page.metadata?.continue || undefined

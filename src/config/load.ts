@@ -24,6 +24,15 @@ export interface Config {
   servingContainers: { ignore: string[] }
   rules: Record<string, RuleConfig>
   exemptions: ExemptionPolicy
+  reports: ReportsConfig
+}
+
+export interface ReportsConfig {
+  format: 'off' | 'openreports' | 'policyreport'
+  intervalSeconds: number
+  writesPerSecond: number
+  maxResultsPerReport: number
+  leaseNamespace?: string
 }
 
 export class ConfigError extends Error {

@@ -23,6 +23,7 @@ export interface ObjectMeta {
   name?: string
   generateName?: string
   namespace?: string
+  uid?: string
   labels?: Record<string, string>
   annotations?: Record<string, string>
   ownerReferences?: { kind?: string; name?: string; controller?: boolean }[]

@@ -6,7 +6,7 @@ import { auditManifests } from '../../src/audit/run.ts'
 import { oneLineFix, summarize } from '../../src/report/common.ts'
 import { renderJson } from '../../src/report/json.ts'
 import { renderJunit } from '../../src/report/junit.ts'
-import { renderPolicyReports } from '../../src/report/policy-report.ts'
+import { renderReports } from '../../src/report/policy-report.ts'
 import { renderSarif } from '../../src/report/sarif.ts'
 import { renderTable } from '../../src/report/table.ts'
 import { FIXTURES, configFrom } from '../helpers/objects.ts'
@@ -68,7 +68,7 @@ t.test('junit: a testcase per object, failures at or above --fail-on', async (t)
 })
 
 t.test('policyreport: a PolicyReport per namespace, valid YAML, counts in the summary', async (t) => {
-  const docs = parseAllDocuments(renderPolicyReports(result, new Date('2026-11-23T00:00:00Z'))).map((d: any) => d.toJS())
+  const docs = parseAllDocuments(renderReports(result, 'policyreport', new Date('2026-11-23T00:00:00Z'))).map((d: any) => d.toJS())
   t.same(docs.map((d: any) => [d.apiVersion, d.kind, d.metadata.namespace]), [['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop']])
   t.same(docs[0].summary, { pass: 0, fail: 3, warn: 2, error: 0, skip: 0 })
   t.match(docs[0].results[0], { policy: 'hitless', rule: 'readiness-probe', result: 'fail', source: 'hitless', timestamp: { seconds: 1795392000, nanos: 0 }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' }] })

@@ -71,5 +71,5 @@ t.test('policyreport: a PolicyReport per namespace, valid YAML, counts in the su
   const docs = parseAllDocuments(renderReports(result, 'policyreport', new Date('2026-11-23T00:00:00Z'))).map((d: any) => d.toJS())
   t.same(docs.map((d: any) => [d.apiVersion, d.kind, d.metadata.namespace]), [['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop']])
   t.same(docs[0].summary, { pass: 0, fail: 3, warn: 2, error: 0, skip: 0 })
-  t.match(docs[0].results[0], { policy: 'hitless', rule: 'readiness-probe', result: 'fail', source: 'hitless', timestamp: { seconds: 1795392000, nanos: 0 }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' }] })
+  t.match(docs[0].results.find((r: any) => r.rule === 'readiness-probe'), { policy: 'hitless', rule: 'readiness-probe', result: 'fail', source: 'hitless', timestamp: { seconds: 1795392000, nanos: 0 }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' }] })
 })

@@ -30,8 +30,8 @@ function openssl(dir: string, ...args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
 }
 
-function start(command: string, args: string[], log: string[]): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+function start(command: string, args: string[], log: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   children.add(child)
   child.stdout!.on('data', (d) => log.push(String(d)))
   child.stderr!.on('data', (d) => log.push(String(d)))
@@ -71,6 +71,12 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   throw new Error(`timed out waiting for ${what}`)
 }
 
+export interface Replica {
+  url: string
+  logs: string[]
+  stop(): Promise<void>
+}
+
 export interface KubectlResult {
   status: number
   stdout: string
@@ -87,6 +93,7 @@ export class TestCluster {
   private etcd?: ChildProcess
   private apiserver?: ChildProcess
   private hitless?: ChildProcess
+  private readonly replicas: ChildProcess[] = []
   private apiserverArgs: string[] = []
   private readonly apiserverBinary: string
   private readonly token = 'e2e-admin-token'
@@ -167,7 +174,19 @@ export class TestCluster {
       .map((line) => JSON.parse(line))
   }
 
+  /** Another hitless replica with its own config (and its own log), on a free port; stopped with the cluster. */
+  async startReplica(args: string[], env: Record<string, string> = {}): Promise<Replica> {
+    const port = await freePort()
+    const logs: string[] = []
+    const child = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', join(this.dir, 'hitless.crt'), '--tls-key', join(this.dir, 'hitless.key'), '--kubeconfig', this.kubeconfig, '--cluster', 'on', '--shutdown-delay', '0', ...args], logs, env)
+    this.replicas.push(child)
+    const url = `https://127.0.0.1:${port}`
+    await waitFor('hitless replica /readyz', async () => (await httpsGet(`${url}/readyz`, this.ca)).status === 200)
+    return { url, logs, stop: () => stopProcess(child) }
+  }
+
   async stop(): Promise<void> {
+    for (const replica of this.replicas) await stopProcess(replica)
     await stopProcess(this.hitless)
     await stopProcess(this.apiserver)
     await stopProcess(this.etcd)

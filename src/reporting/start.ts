@@ -10,6 +10,7 @@ import type { KubernetesVersion } from '../rules/rule.ts'
 import { LeaderLease } from './lease.ts'
 import { ReportSync, type ReportSyncState, type ViolationCount } from './sync.ts'
 
+export const LEASE_NAME = 'hitless-reports'
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 
 export interface RunningReports {
@@ -35,7 +36,7 @@ export function startReports(kc: KubeConfig, config: Config, logger: Logger, clu
   if (format === 'off') return undefined
   const identity = process.env['POD_NAME'] || `${hostname()}_${randomBytes(4).toString('hex')}`
   let sync: ReportSync | undefined = undefined
-  const lease = new LeaderLease({ kc, namespace: leaseNamespace(config.reports), name: 'hitless-reports', identity, logger, onChange: (leading) => leading && sync?.poke() })
+  const lease = new LeaderLease({ kc, namespace: leaseNamespace(config.reports), name: LEASE_NAME, identity, logger, onChange: (leading) => leading && sync?.poke() })
   sync = new ReportSync({
     kc,
     config,
@@ -49,7 +50,7 @@ export function startReports(kc: KubeConfig, config: Config, logger: Logger, clu
   })
   lease.start()
   sync.start()
-  logger.info({ format, lease: `${leaseNamespace(config.reports)}/hitless-reports`, identity }, 'policy reports on: the replica holding the lease writes them')
+  logger.info({ format, lease: `${leaseNamespace(config.reports)}/${LEASE_NAME}`, identity }, 'policy reports on: the replica holding the lease writes them')
   return {
     state: () => ({ ...sync.state, leading: lease.leading }),
     violations: () => sync.violationCounts(),

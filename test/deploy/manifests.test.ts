@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { hasKubectl } from '../helpers/kubectl.ts'
 import { loadAll } from 'js-yaml'
 import { parseManifests } from '../../src/audit/manifests.ts'
 import { auditManifests } from '../../src/audit/run.ts'
@@ -13,14 +14,7 @@ import type { KubeObject } from '../../src/engine/types.ts'
 import { configFrom } from '../helpers/objects.ts'
 
 const root = fileURLToPath(new URL('../../manifests/', import.meta.url))
-const kubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
+const kubectl = hasKubectl
 
 /** `kubectl kustomize`, or for the base without kubectl, its resources as written (namespace applied). */
 function build(entry: string): KubeObject[] {

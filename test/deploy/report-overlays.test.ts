@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { hasKubectl } from '../helpers/kubectl.ts'
 import { loadAll } from 'js-yaml'
 import { parseConfig } from '../../src/config/load.ts'
 import type { KubeObject } from '../../src/engine/types.ts'
@@ -13,14 +14,6 @@ import { LEASE_NAME } from '../../src/reporting/start.ts'
 
 const root = fileURLToPath(new URL('../../manifests/', import.meta.url))
 const shared = fileURLToPath(new URL('../../../shared/crds/', import.meta.url))
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
 
 const overlays = { reports: 'openreports', policyreports: 'policyreport' } as const
 

@@ -11,10 +11,20 @@ export interface Metrics {
   certificateExpiry(expiry: Date): void
 }
 
+export interface CachedKindState {
+  kind: string
+  synced: boolean
+  restarts?: { quiet: number; error: number }
+  relists?: number
+  lastEventAt?: number
+}
+
 export interface MetricsOptions {
   processMetrics?: boolean
-  /** Per cached kind: whether it has synced (1) or not (0); read at scrape time. */
-  cacheState?: () => { kind: string; synced: boolean }[]
+  /** Per cached kind: synced, watch restarts by cause, re-lists, last event; read at scrape time. */
+  cacheState?: () => CachedKindState[]
+  /** Whether the API server answers the liveness probe (undefined before the first probe). */
+  apiserverReachable?: () => boolean | undefined
   /** Current findings over the live objects, from the report scan; read at scrape time. */
   violations?: () => { rule: string; namespace: string; action: string; count: number }[]
 }
@@ -31,6 +41,53 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers: [registry],
       collect() {
         for (const { kind, synced } of cacheState()) this.set({ kind }, synced ? 1 : 0)
+      },
+    })
+    // Counted by the reflectors; read (not incremented) here, so the values are theirs.
+    new Counter({
+      name: 'hitless_cluster_watch_restarts_total',
+      help: 'Watches started again, by kind and cause: quiet (the server ended it on schedule) or error (it broke).',
+      labelNames: ['kind', 'cause'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const { kind, restarts } of cacheState()) {
+          this.inc({ kind, cause: 'quiet' }, restarts?.quiet ?? 0)
+          this.inc({ kind, cause: 'error' }, restarts?.error ?? 0)
+        }
+      },
+    })
+    new Counter({
+      name: 'hitless_cluster_relists_total',
+      help: 'Full lists after the first, by kind (only after 410 Gone or a failed list).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const { kind, relists } of cacheState()) this.inc({ kind }, relists ?? 0)
+      },
+    })
+    new Gauge({
+      name: 'hitless_cluster_last_event_age_seconds',
+      help: 'Seconds since the last watch event (bookmarks included) or watch start, by kind.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        const now = Date.now()
+        for (const { kind, lastEventAt } of cacheState()) if (lastEventAt !== undefined) this.set({ kind }, (now - lastEventAt) / 1000)
+      },
+    })
+  }
+  const apiserverReachable = options.apiserverReachable
+  if (apiserverReachable) {
+    new Gauge({
+      name: 'hitless_apiserver_reachable',
+      help: 'Whether the API server answers the liveness probe (1) or has not answered for the dead-after time (0).',
+      registers: [registry],
+      collect() {
+        const reachable = apiserverReachable()
+        if (reachable !== undefined) this.set(reachable ? 1 : 0)
       },
     })
   }

@@ -24,6 +24,7 @@ export interface ServerOptions {
   /** Cluster cache state for the metrics. */
   cacheState?: MetricsOptions['cacheState']
   violations?: MetricsOptions['violations']
+  apiserverReachable?: MetricsOptions['apiserverReachable']
   /**
    * After SIGTERM, how long to keep answering (with /readyz failing) before closing, so callers that
    * have not yet seen the endpoint go away are still served.
@@ -48,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     processMetrics: true,
     ...(options.cacheState ? { cacheState: options.cacheState } : {}),
     ...(options.violations ? { violations: options.violations } : {}),
+    ...(options.apiserverReachable ? { apiserverReachable: options.apiserverReachable } : {}),
   })
   const readiness = (): Readiness => {
     const extra = options.readiness?.() ?? { ready: true, reasons: [] }

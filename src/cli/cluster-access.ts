@@ -5,7 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Readiness } from '../app.ts'
-import { ClusterCache, loadKubeConfig, readServerVersion } from '../cluster/cache.ts'
+import { ClusterCache, loadKubeConfig } from '../cluster/cache.ts'
 import type { Logger } from '../log.ts'
 import type { KubernetesVersion } from '../rules/rule.ts'
 import { UsageError } from './options.ts'
@@ -13,7 +13,8 @@ import { UsageError } from './options.ts'
 export interface ClusterAccess {
   kc: KubeConfig
   cache: ClusterCache
-  version?: KubernetesVersion
+  /** The API server's version, once it has answered. */
+  readonly version: KubernetesVersion | undefined
   readiness(): Readiness
 }
 
@@ -25,25 +26,31 @@ export function clusterWanted(mode: string, kubeconfig: string | undefined): boo
   return Boolean(kubeconfig || process.env['KUBECONFIG'] || process.env['KUBERNETES_SERVICE_HOST'] || existsSync(join(homedir(), '.kube', 'config')))
 }
 
-export async function connectCluster(kubeconfig: string | undefined, logger: Logger): Promise<ClusterAccess> {
+/**
+ * Starts watching at once; nothing waits for the API server (a hanging one must not keep hitless from
+ * listening). Its version arrives with the first answer to the liveness probe: until then pre-stop's
+ * `auto` style injects the exec sleep every version accepts, and `onVersion` is told when it is known.
+ */
+export function connectCluster(kubeconfig: string | undefined, logger: Logger, onVersion: (version: KubernetesVersion) => void = () => {}): ClusterAccess {
   const kc = loadKubeConfig(kubeconfig)
   const server = kc.getCurrentCluster()!.server
-  let version: KubernetesVersion | undefined
-  try {
-    version = await readServerVersion(kc)
-  } catch (error) {
-    logger.warn({ server, err: (error as Error).message }, 'cannot read the API server version; pre-stop style auto injects exec sleep')
-  }
-  const cache = new ClusterCache({ kc, logger })
+  const cache = new ClusterCache({ kc, logger, liveness: { onVersion } })
   cache.start()
-  logger.info({ server, version: version ? `${version.major}.${version.minor}` : 'unknown' }, 'watching the cluster')
+  logger.info({ server }, 'watching the cluster')
   return {
     kc,
     cache,
-    ...(version ? { version } : {}),
+    get version() {
+      const version = cache.serverVersion()
+      return version ? { major: version.major, minor: version.minor } : undefined
+    },
     readiness() {
       const state = cache.readiness()
-      return { ready: state.synced, reasons: state.reasons, detail: { cache: state.kinds } }
+      return {
+        ready: state.ready,
+        reasons: state.reasons,
+        detail: { apiserver: { ...state.apiserver, version: state.apiserver.version?.gitVersion ?? 'unknown' }, cache: state.kinds },
+      }
     },
   }
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
-import { buildPolicy } from '../engine/policy.ts'
+import { buildPolicy, type Policy } from '../engine/policy.ts'
 import { createLogger } from '../log.ts'
 import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
@@ -70,8 +70,15 @@ export async function serve(args: string[]): Promise<void> {
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
-  const cluster = wantCluster ? await connectCluster(kubeconfig, logger) : undefined
-  const policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
+  // The server's version arrives after start-up (see connectCluster); the rules read it from the
+  // policy's settings at each review, so it is filled in there when it comes.
+  let policy: Policy | undefined
+  const cluster = wantCluster
+    ? connectCluster(kubeconfig, logger, (version) => {
+        if (policy) policy.settings.clusterVersion = version
+      })
+    : undefined
+  policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
   const certPath = setting(values['tls-cert'], 'HITLESS_TLS_CERT')
   const keyPath = setting(values['tls-key'], 'HITLESS_TLS_KEY')
   const tls = await tlsMaterial(certPath, keyPath, logger)
@@ -91,7 +98,7 @@ export async function serve(args: string[]): Promise<void> {
     logger,
     drainDelayMs: delay * 1000,
     ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
-    ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds } : {}),
+    ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds, apiserverReachable: () => cluster.cache.readiness().apiserver.reachable } : {}),
     ...(cluster
       ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness }
       : {}),

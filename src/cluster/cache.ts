@@ -1,11 +1,13 @@
-// The webhook's view of the cluster: one reflector per kind feeding one store. Not usable until every
-// kind has been listed once; stale (and so unusable) while a watch has been broken for longer than
-// staleAfterMs. Both show in /readyz and in the referential rules' answers.
+// The webhook's view of the cluster: one reflector per kind feeding one store, and a liveness probe of
+// the API server. Not usable until every kind has been listed once; unusable while the API server does
+// not answer, while a watch restarted because of that has not resumed, and while any watch has been
+// broken for longer than staleAfterMs. All of it shows in /readyz and in the referential rules' answers.
 import { KubeConfig } from '@kubernetes/client-node'
 import type { NamespaceDirectory, NamespaceInfo } from '../engine/namespaces.ts'
 import type { Logger } from '../log.ts'
 import type { KubernetesVersion } from '../rules/rule.ts'
 import { getJson } from './kube-client.ts'
+import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
 import type { ServiceRecord, WorkloadRecord } from './records.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
@@ -28,18 +30,26 @@ export interface ClusterCacheOptions {
   staleAfterMs?: number
   pageSize?: number
   backoff?: { initialMs: number; maxMs: number }
+  liveness?: Pick<LivenessOptions, 'periodMs' | 'timeoutMs' | 'deadAfterMs' | 'onVersion'>
+  watchSeconds?: () => number
 }
 
 export interface CacheReadiness {
+  /** Listed once and usable now: the webhook's readiness. */
+  ready: boolean
   synced: boolean
   reasons: string[]
   kinds: ReflectorState[]
+  apiserver: LivenessState
 }
 
 export class ClusterCache implements ClusterView, NamespaceDirectory {
   readonly store = new ClusterStore()
   private readonly reflectors: Reflector[]
   private readonly staleAfterMs: number
+  private readonly liveness: ApiServerLiveness
+  /** Reflectors whose watch was cut because the API server stopped answering, until they resume. */
+  private readonly cut = new Set<Reflector>()
 
   constructor(options: ClusterCacheOptions) {
     this.staleAfterMs = options.staleAfterMs ?? 30_000
@@ -53,16 +63,35 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
           logger: options.logger,
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
           ...(options.backoff ? { backoff: options.backoff } : {}),
+          ...(options.watchSeconds ? { watchSeconds: options.watchSeconds } : {}),
         }),
     )
+    this.liveness = new ApiServerLiveness({
+      kc: options.kc,
+      logger: options.logger,
+      ...options.liveness,
+      onDead: (since, reason) => {
+        for (const reflector of this.reflectors) {
+          this.cut.add(reflector)
+          reflector.restartWatch(reason, since)
+        }
+      },
+    })
   }
 
   start(): void {
     for (const reflector of this.reflectors) reflector.start()
+    this.liveness.start()
   }
 
   stop(): void {
     for (const reflector of this.reflectors) reflector.stop()
+    this.liveness.stop()
+  }
+
+  /** The API server's version once it has answered /version. */
+  serverVersion(): (KubernetesVersion & { gitVersion: string }) | undefined {
+    return this.liveness.state.version
   }
 
   synced(): boolean {
@@ -72,11 +101,16 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
   unavailable(): string | undefined {
     const unsynced = this.reflectors.filter((r) => !r.state.synced).map((r) => r.state.kind)
     if (unsynced.length > 0) return `cache not synced yet: ${unsynced.join(', ')}`
+    const api = this.liveness.state
+    if (api.reachable === false) {
+      return `API server not answering for ${Math.round((Date.now() - (api.lastContactAt ?? 0)) / 1000)} s: ${api.lastError ?? 'unknown error'}`
+    }
+    for (const reflector of this.cut) if (reflector.state.watching && reflector.state.brokenSince === undefined) this.cut.delete(reflector)
     const now = Date.now()
-    const stale = this.reflectors.filter((r) => r.state.brokenSince !== undefined && now - r.state.brokenSince > this.staleAfterMs)
+    const stale = this.reflectors.filter((r) => this.cut.has(r) || (r.state.brokenSince !== undefined && now - r.state.brokenSince > this.staleAfterMs))
     if (stale.length === 0) return undefined
     const first = stale[0]!.state
-    return `watch for ${stale.map((r) => r.state.kind).join(', ')} broken for ${Math.round((now - first.brokenSince!) / 1000)} s: ${first.lastError ?? 'unknown error'}`
+    return `watch for ${stale.map((r) => r.state.kind).join(', ')} broken for ${Math.round((now - (first.brokenSince ?? now)) / 1000)} s: ${first.lastError ?? 'resuming'}`
   }
 
   readiness(): CacheReadiness {
@@ -85,7 +119,13 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
     if (unavailable) reasons.push(unavailable)
     const broken = this.reflectors.filter((r) => r.state.synced && !r.state.watching).map((r) => r.state.kind)
     if (broken.length > 0 && !unavailable) reasons.push(`watch reconnecting: ${broken.join(', ')}`)
-    return { synced: this.synced(), reasons, kinds: this.reflectors.map((r) => ({ ...r.state })) }
+    return {
+      ready: this.synced() && !unavailable,
+      synced: this.synced(),
+      reasons,
+      kinds: this.reflectors.map((r) => ({ ...r.state, restarts: { ...r.state.restarts } })),
+      apiserver: { ...this.liveness.state },
+    }
   }
 
   async waitForSync(timeoutMs: number): Promise<boolean> {
@@ -109,10 +149,8 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
 /** The API server's version from GET /version ("28+" style minors included), or undefined. */
 export async function readServerVersion(kc: KubeConfig): Promise<KubernetesVersion | undefined> {
-  const version = await getJson<{ major?: string; minor?: string }>(kc, '/version', 10_000)
-  const major = Number.parseInt(version.major ?? '', 10)
-  const minor = Number.parseInt(version.minor ?? '', 10)
-  return Number.isInteger(major) && Number.isInteger(minor) ? { major, minor } : undefined
+  const version = parseVersion(await getJson<{ major?: string; minor?: string; gitVersion?: string }>(kc, '/version', 10_000))
+  return version ? { major: version.major, minor: version.minor } : undefined
 }
 
 /** A KubeConfig from --kubeconfig/KUBECONFIG, ~/.kube/config, or the in-cluster service account. */

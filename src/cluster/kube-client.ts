@@ -1,11 +1,11 @@
-// The two calls the cache makes, both through @kubernetes/client-node's KubeConfig (auth, TLS,
-// in-cluster service account): plain JSON requests (lists, /version, the report writer's writes) and
-// its Watch for event streams.
+// The calls the cache and the report writer make, authenticated by @kubernetes/client-node's
+// KubeConfig (auth, TLS, in-cluster service account): plain JSON requests (lists, /version, writes)
+// and watches read as JSON lines.
 // Lists are parsed as plain JSON, not through the generated model classes: the cache keeps a few
 // fields of 100k objects and the model layer would cost seconds.
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https'
-import { KubeConfig, Watch } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 
 export class KubeHttpError extends Error {
   readonly statusCode: number
@@ -76,42 +76,102 @@ export interface WatchEvent {
   object: Record<string, any>
 }
 
+export interface WatchOptions {
+  resourceVersion: string
+  /** Asked of the server: it ends the watch cleanly after this many seconds. */
+  timeoutSeconds: number
+  /**
+   * No byte for this long means the connection is dead. Kept above timeoutSeconds: a quiet but healthy
+   * watch (servers send bookmarks about once a minute, some never) always ends on the server's side first.
+   */
+  idleTimeoutMs: number
+  onEvent(event: WatchEvent): void
+  /** The server accepted the watch (HTTP 200): from here on the stream is live. */
+  onStart?(): void
+  signal: AbortSignal
+}
+
+/** A watch request the server refused (410 Gone among them) or that broke. */
+export class WatchError extends KubeHttpError {}
+
+const MAX_LINE = 16 * 1024 * 1024
+
 /**
- * One watch request; resolves when it ends cleanly (server timeout), rejects when it breaks or when
- * onEvent throws (client-node's Watch swallows errors thrown in its callback, so they are caught here
- * and end the stream instead).
+ * One watch request over the kubeconfig's credentials, read as JSON lines. Resolves 'quiet' when the
+ * server ends it (its timeoutSeconds) and 'stopped' when the signal aborts it; rejects when it is
+ * refused, breaks, stays silent past idleTimeoutMs, or when onEvent throws.
+ *
+ * Not client-node's Watch: it aborts any stream that is silent for 30 s (a private setting), while API
+ * servers send bookmarks about once a minute, so every quiet watch would end as an error.
  */
-export function watchOnce(
-  kc: KubeConfig,
-  path: string,
-  resourceVersion: string,
-  onEvent: (event: WatchEvent) => void,
-  signal: AbortSignal,
-): Promise<void> {
+export async function watchOnce(kc: KubeConfig, path: string, options: WatchOptions): Promise<'quiet' | 'stopped'> {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw new Error('kubeconfig has no current cluster')
+  const query = new URLSearchParams({
+    watch: 'true',
+    resourceVersion: options.resourceVersion,
+    allowWatchBookmarks: 'true',
+    timeoutSeconds: String(options.timeoutSeconds),
+  })
+  const url = new URL(`${path}?${query}`, cluster.server)
+  const requestOptions: HttpsRequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
+  await kc.applyToHTTPSOptions(requestOptions)
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest
+  const { signal } = options
+  if (signal.aborted) return 'stopped'
   return new Promise((resolve, reject) => {
-    let failure: unknown
-    let controller: AbortController | undefined
-    const stop = () => controller?.abort()
-    signal.addEventListener('abort', stop, { once: true })
-    const finish = (error: unknown) => {
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (error?: unknown) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
       signal.removeEventListener('abort', stop)
-      if (failure !== undefined) reject(failure)
-      else if (error && !signal.aborted) reject(error)
-      else resolve()
+      req.destroy()
+      if (signal.aborted) resolve('stopped')
+      else if (error) reject(error)
+      else resolve('quiet')
     }
-    const params = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 120) }
-    const onLine = (type: string, object: Record<string, any>) => {
-      if (failure !== undefined) return
-      try {
-        onEvent({ type: type as WatchEvent['type'], object })
-      } catch (error) {
-        failure = error
-        controller?.abort()
+    const stop = () => finish()
+    const idle = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => finish(new WatchError(0, `watch ${url.pathname}: no data for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs)
+    }
+    const req = send(url, requestOptions, (res) => {
+      res.setEncoding('utf8')
+      if (res.statusCode !== 200) {
+        let text = ''
+        res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 2000)))
+        res.on('end', () => finish(new WatchError(res.statusCode ?? 0, `watch ${url.pathname}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`)))
+        res.on('error', finish)
+        return
       }
-    }
-    new Watch(kc).watch(path, params, onLine, finish).then((started) => {
-      controller = started
-      if (failure !== undefined || signal.aborted) started.abort()
-    }, finish)
+      options.onStart?.()
+      let buffer = ''
+      res.on('data', (chunk: string) => {
+        idle()
+        buffer += chunk
+        let newline: number
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim()
+          buffer = buffer.slice(newline + 1)
+          if (!line) continue
+          try {
+            const event = JSON.parse(line) as WatchEvent
+            options.onEvent(event)
+          } catch (error) {
+            return finish(error)
+          }
+        }
+        if (buffer.length > MAX_LINE) finish(new WatchError(0, `watch ${url.pathname}: an event longer than ${MAX_LINE} bytes`))
+      })
+      res.on('error', finish)
+      // A complete response is the server ending the watch; anything else is a lost connection.
+      res.on('close', () => finish(res.complete ? undefined : new WatchError(0, `watch ${url.pathname}: connection lost`)))
+    })
+    signal.addEventListener('abort', stop, { once: true })
+    req.on('error', finish)
+    idle()
+    req.end()
   })
 }

@@ -1,21 +1,30 @@
 // Keeps one kind in the store in step with the API server: list (paginated) → watch from the list's
-// resourceVersion → on a watch that ends, watch again from the last version seen; on 410 Gone (the
-// version was compacted away) or a failed list, list again, with jittered exponential back-off.
+// resourceVersion → when the server ends the watch (its timeoutSeconds: routine, every few minutes),
+// watch again from the last version seen, at once and without counting it as a failure. Only a watch
+// that breaks is a failure (jittered exponential back-off, resumed from the last version); only 410
+// Gone (the version was compacted away) or a failed list leads to a list. There are no periodic lists.
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from '../log.ts'
 import type { KubeObject } from '../engine/types.ts'
 import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
-import { listPages, watchOnce, type WatchEvent } from './kube-client.ts'
+import { listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
 import type { ClusterStore } from './store.ts'
 
 export interface ReflectorState {
   kind: string
   synced: boolean
+  /** A watch stream is open (the server accepted it). */
   watching: boolean
   lastSyncAt?: string
   /** Since when the watch has been down (undefined while it works). */
   brokenSince?: number
   lastError?: string
+  /** When the last event (bookmarks included) arrived, or the watch started. */
+  lastEventAt?: number
+  /** Watches the server ended on schedule (quiet) and watches that broke (error). */
+  restarts: { quiet: number; error: number }
+  /** Full lists after the first: only after 410 Gone or a failed list. */
+  relists: number
 }
 
 export interface ReflectorOptions {
@@ -26,6 +35,8 @@ export interface ReflectorOptions {
   logger: Logger
   pageSize?: number
   backoff?: { initialMs: number; maxMs: number }
+  /** Server-side watch length, seconds; default 240–360, jittered per watch. */
+  watchSeconds?: () => number
 }
 
 class Gone extends Error {}
@@ -40,11 +51,13 @@ export class Reflector {
   readonly state: ReflectorState
   private readonly options: ReflectorOptions
   private readonly abort = new AbortController()
+  private current?: AbortController
   private failures = 0
+  private lists = 0
 
   constructor(options: ReflectorOptions) {
     this.options = options
-    this.state = { kind: options.kind, synced: false, watching: false }
+    this.state = { kind: options.kind, synced: false, watching: false, restarts: { quiet: 0, error: 0 }, relists: 0 }
   }
 
   start(): void {
@@ -53,6 +66,16 @@ export class Reflector {
 
   stop(): void {
     this.abort.abort()
+  }
+
+  /**
+   * Ends the open watch as broken (the API server stopped answering: the connection may be half-open
+   * and would stay silent). It is resumed from the last version seen, with back-off.
+   */
+  restartWatch(reason: string, brokenSince: number): void {
+    if (!this.current) return
+    this.state.brokenSince = Math.min(this.state.brokenSince ?? brokenSince, brokenSince)
+    this.current.abort(new WatchError(0, reason))
   }
 
   private async list(): Promise<string> {
@@ -68,15 +91,17 @@ export class Reflector {
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
     }
     replaceKind(store, kind, entries)
+    if (this.lists++ > 0) this.state.relists++
     return resourceVersion
   }
 
   private apply(event: WatchEvent, seen: { resourceVersion: string }): void {
     const { store, kind } = this.options
+    this.state.lastEventAt = Date.now()
     if (event.type === 'ERROR') {
       const code = event.object?.['code']
       if (code === 410) throw new Gone(String(event.object?.['message'] ?? 'resource version too old'))
-      throw new Error(`watch error: ${event.object?.['message'] ?? JSON.stringify(event.object)}`)
+      throw new WatchError(typeof code === 'number' ? code : 0, `watch error: ${event.object?.['message'] ?? JSON.stringify(event.object)}`)
     }
     const version = event.object?.['metadata']?.['resourceVersion']
     if (typeof version === 'string') seen.resourceVersion = version
@@ -96,6 +121,35 @@ export class Reflector {
     await sleep(ms, this.abort.signal)
   }
 
+  /** One watch from `seen`: 'quiet' when the server ended it, 'stopped' on stop(), else it throws. */
+  private async watch(seen: { resourceVersion: string }): Promise<'quiet' | 'stopped'> {
+    const { kc, path } = this.options
+    const current = new AbortController()
+    this.current = current
+    const stopAll = () => current.abort()
+    this.abort.signal.addEventListener('abort', stopAll, { once: true })
+    const timeoutSeconds = this.options.watchSeconds?.() ?? 240 + Math.floor(Math.random() * 120)
+    try {
+      const end = await watchOnce(kc, path, {
+        resourceVersion: seen.resourceVersion,
+        timeoutSeconds,
+        idleTimeoutMs: (timeoutSeconds + 30) * 1000,
+        signal: current.signal,
+        onStart: () => {
+          Object.assign(this.state, { watching: true, brokenSince: undefined, lastError: undefined, lastEventAt: Date.now() })
+          this.failures = 0
+        },
+        onEvent: (event) => this.apply(event, seen),
+      })
+      // restartWatch() aborts with a reason: that is a broken watch, not a stop.
+      if (end === 'stopped' && !this.abort.signal.aborted && current.signal.reason instanceof WatchError) throw current.signal.reason
+      return end
+    } finally {
+      this.abort.signal.removeEventListener('abort', stopAll)
+      this.current = undefined
+    }
+  }
+
   private async run(): Promise<void> {
     const { logger, kind } = this.options
     const signal = this.abort.signal
@@ -104,7 +158,7 @@ export class Reflector {
       try {
         const started = Date.now()
         seen = { resourceVersion: await this.list() }
-        Object.assign(this.state, { synced: true, watching: true, lastSyncAt: new Date().toISOString(), brokenSince: undefined })
+        Object.assign(this.state, { synced: true, lastSyncAt: new Date().toISOString() })
         this.failures = 0
         logger.info({ kind, resourceVersion: seen.resourceVersion, ms: Date.now() - started }, 'cluster cache listed')
       } catch (error) {
@@ -115,20 +169,20 @@ export class Reflector {
       }
       while (!signal.aborted) {
         try {
-          await watchOnce(this.options.kc, this.options.path, seen.resourceVersion, (event) => this.apply(event, seen), signal)
-          // A watch that ends cleanly (server timeout) is simply renewed from where it stopped.
-          if (!this.state.watching) Object.assign(this.state, { watching: true, brokenSince: undefined })
-          this.failures = 0
+          const end = await this.watch(seen)
+          if (end === 'stopped') return
+          // The server ended the watch on schedule: watch again from where it stopped, at once.
+          this.state.restarts.quiet++
+          logger.debug({ kind, resourceVersion: seen.resourceVersion }, 'cluster cache watch ended quietly; resuming')
         } catch (error) {
-          if (error instanceof Gone) {
+          if (error instanceof Gone || (error instanceof WatchError && error.statusCode === 410)) {
             logger.info({ kind, reason: error.message }, 'cluster cache watch expired; listing again')
             break
           }
+          this.state.restarts.error++
           this.broken(error)
-          logger.warn({ kind, err: this.state.lastError }, 'cluster cache watch broke; retrying')
+          logger.warn({ kind, err: this.state.lastError }, 'cluster cache watch broke; resuming from the last version')
           await this.backoff()
-          // Watching again from the last version is cheap; a failure that persists ends in a re-list.
-          if (this.failures > 3) break
         }
       }
     }

@@ -37,7 +37,7 @@ async function eventually(t: Test, check: () => boolean, what: string, ms = 5000
   t.ok(check(), what)
 }
 
-async function setup(t: Test, seed: KubeObject[], options: { staleAfterMs?: number } = {}) {
+async function setup(t: Test, seed: KubeObject[], options: Partial<ConstructorParameters<typeof ClusterCache>[0]> = {}) {
   const fake = new FakeApiServer()
   fake.seed(seed)
   await fake.start()
@@ -115,6 +115,73 @@ t.test('410 Gone: the cache lists again and catches up', async (t) => {
   await eventually(t, () => [...cache.services('shop')].some((s) => s.name === 'missed'), 're-listed after 410')
   t.ok(lists() > before)
   t.equal(cache.unavailable(), undefined)
+})
+
+t.test('watches the server ends on schedule resume at once: no failure, no re-list, never unavailable', async (t) => {
+  // Issue: client-node's Watch cut quiet streams after 30 s and each cut counted as a failure, so a
+  // quiet, healthy cluster read as "cluster state unavailable" half the time.
+  const { fake, cache } = await setup(t, [svc('web', 'shop', { app: 'web' })], { staleAfterMs: 100, watchSeconds: () => 1 })
+  cache.start()
+  await cache.waitForSync(5000)
+  const lists = () => fake.requests.filter((r) => r.path === '/api/v1/services' && r.query['watch'] !== 'true').length
+  const before = lists()
+  const verdicts = new Set<string>()
+  const deadline = Date.now() + 3500
+  while (Date.now() < deadline) {
+    verdicts.add(cache.unavailable() ?? 'usable')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  t.same([...verdicts], ['usable'], 'usable at every sample over three server-side watch timeouts')
+  const services = cache.readiness().kinds.find((k) => k.kind === 'Service')!
+  t.ok(services.restarts.quiet >= 2, `quiet restarts counted (${services.restarts.quiet})`)
+  t.equal(services.restarts.error, 0, 'none counted as errors')
+  t.equal(services.relists, 0)
+  t.equal(lists(), before, 'no list after the first')
+  t.ok(fake.requests.filter((r) => r.path === '/api/v1/services' && r.query['watch'] === 'true').every((r) => r.query['timeoutSeconds'] === '1'), 'the server is asked to end each watch')
+  fake.add(svc('late', 'shop', { app: 'late' }))
+  await eventually(t, () => [...cache.services('shop')].length === 2, 'events still arrive')
+})
+
+t.test('a watch that broke once is healthy again as soon as it resumes', async (t) => {
+  const { fake, cache } = await setup(t, [], { staleAfterMs: 100 })
+  cache.start()
+  await cache.waitForSync(5000)
+  fake.fail('/api/v1/services', 500, 1)
+  fake.dropWatches()
+  await eventually(t, () => cache.readiness().kinds.find((k) => k.kind === 'Service')!.restarts.error >= 1, 'the break is counted')
+  await eventually(t, () => cache.readiness().kinds.every((k) => k.watching && k.brokenSince === undefined), 'every watch open again')
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(cache.unavailable(), undefined, 'still usable after staleAfterMs: the resumed watch cleared the broken state')
+})
+
+t.test('a server that stops answering (half-open) makes the cache unusable within the probe deadline, then it catches up', async (t) => {
+  const { fake, cache } = await setup(t, [svc('web', 'shop', { app: 'web' })], { liveness: { periodMs: 50, timeoutMs: 100, deadAfterMs: 300 } })
+  cache.start()
+  await cache.waitForSync(5000)
+  await eventually(t, () => cache.readiness().apiserver.reachable === true, 'reachable')
+  t.equal(cache.readiness().ready, true)
+  fake.pause()
+  fake.add(svc('during', 'shop', { app: 'during' }))
+  await eventually(t, () => /API server not answering/.test(cache.unavailable() ?? ''), 'unusable: the API server does not answer', 3000)
+  t.equal(cache.readiness().ready, false, 'not ready meanwhile')
+  t.equal(cache.readiness().apiserver.reachable, false)
+  fake.resume()
+  await eventually(t, () => cache.unavailable() === undefined, 'usable again once the watches resumed', 10_000)
+  t.ok([...cache.services('shop')].some((s) => s.name === 'during'), 'with the event sent while it did not answer')
+  t.equal(cache.readiness().ready, true)
+})
+
+t.test('the version comes from the first answer, without holding anything up', async (t) => {
+  const { fake, kubeconfig } = await setup(t, [])
+  fake.version = { major: '1', minor: '20', gitVersion: 'v1.20.2' }
+  const seen: unknown[] = []
+  const cache = new ClusterCache({ kc: loadKubeConfig(kubeconfig), logger, liveness: { onVersion: (v) => seen.push(v) } })
+  t.teardown(() => cache.stop())
+  t.equal(cache.serverVersion(), undefined, 'unknown before start')
+  cache.start()
+  await eventually(t, () => cache.serverVersion() !== undefined, 'known after the first probe')
+  t.same(cache.serverVersion(), { major: 1, minor: 20, gitVersion: 'v1.20.2' })
+  t.same(seen, [{ major: 1, minor: 20, gitVersion: 'v1.20.2' }], 'told once')
 })
 
 t.test('failed lists are retried with back-off; not ready until then', async (t) => {

@@ -31,6 +31,7 @@ export class FakeApiServer {
   private compactedBelow = 0
   private readonly collections = new Map<string, Collection>()
   private failures: { path: string; status: number; remaining: number }[] = []
+  private paused: ServerResponse[] | undefined
   private server: Server | undefined
   url = ''
 
@@ -86,7 +87,7 @@ export class FakeApiServer {
     else collection.objects.set(keyOf(object), stored)
     const event = { rv, type, object: stored }
     collection.events.push(event)
-    for (const watcher of collection.watchers) watcher.write(JSON.stringify({ type, object: stored }) + '\n')
+    if (!this.paused) for (const watcher of collection.watchers) watcher.write(JSON.stringify({ type, object: stored }) + '\n')
   }
 
   /** Loads objects as if they had always been there: no watch events. */
@@ -114,6 +115,21 @@ export class FakeApiServer {
     }
   }
 
+  /**
+   * Stops answering without closing anything, as a half-open connection or a frozen server looks:
+   * requests are accepted and never answered, open watches get no more bytes (events still queue up).
+   */
+  pause(): void {
+    this.paused = []
+  }
+
+  /** Answers again; what was held while paused is cut off (the client retries). */
+  resume(): void {
+    for (const res of this.paused ?? []) res.socket?.destroy()
+    this.paused = undefined
+    this.dropWatches()
+  }
+
   /** Forgets history: a watch from any resourceVersion seen so far now gets 410 Gone. */
   compact(): void {
     this.compactedBelow = this.rv + 1
@@ -129,6 +145,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://fake')
     const query = Object.fromEntries(url.searchParams)
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query })
+    if (this.paused) return void this.paused.push(res)
     const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (req.headers.authorization !== 'Bearer test-token') return json(401, { kind: 'Status', code: 401, message: 'Unauthorized' })
     if (url.pathname === '/version') return json(200, this.version)
@@ -163,6 +180,8 @@ export class FakeApiServer {
 
   private watch(collection: Collection, query: Record<string, string>, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    // kube-apiserver sends the response head as soon as the watch starts, before any event.
+    res.flushHeaders()
     const from = Number(query['resourceVersion'] ?? 0)
     if (from < this.compactedBelow) {
       const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.compactedBelow})`, reason: 'Expired', code: 410 }

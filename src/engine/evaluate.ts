@@ -68,7 +68,9 @@ function existingDenials(review: ReviewInput, policy: Policy): Set<string> {
   for (const { rule, action, options } of policy.rules) {
     if (action !== 'deny') continue
     for (const finding of rule.check({ review: old, options, settings: policy.settings })) {
-      if (!finding.atMostWarn) before.add(`${rule.id}/${finding.container ?? ''}`)
+      // "Cannot check" says nothing about the old object: with onClusterUnavailable deny, an UPDATE
+      // is refused like a CREATE.
+      if (!finding.atMostWarn && !finding.indeterminate) before.add(`${rule.id}/${finding.container ?? ''}`)
     }
   }
   return before

@@ -49,6 +49,8 @@ export interface RuleFinding {
   patchSummary?: string
   /** Report as a warning even when the rule's action is deny (e.g. a Service created before its pods). */
   atMostWarn?: boolean
+  /** The rule could not judge (cluster state unusable): never a violation the old object "already had". */
+  indeterminate?: boolean
 }
 
 /** A RuleFinding placed in context: which rule, which object, what the policy says to do. */

@@ -41,6 +41,7 @@ export function usableCluster(settings: RuleSettings, ruleId: string): { view: C
       message: `cannot check ${ruleId}: cluster state unavailable (${why})`,
       fix: '# hitless will check again once its cluster cache has synced; see /readyz',
       atMostWarn: settings.onClusterUnavailable === 'warn',
+      indeterminate: true,
     },
   }
 }

@@ -3,7 +3,8 @@ import t from 'tap'
 import { decide } from '../../src/engine/decide.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
 import type { KubeObject } from '../../src/engine/types.ts'
-import { loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
+import { buildPolicy } from '../../src/engine/policy.ts'
+import { configFrom, loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 
 const withoutProbe = () => loadYaml('readiness-probe/fires-deployment-no-probe.yaml')
 const withProbe = () => loadYaml('readiness-probe/passes-has-probe.yaml')
@@ -45,4 +46,15 @@ t.test('fixes still apply, CREATEs are unaffected, and the setting can be turned
   t.equal(evaluate(reviewOf(withoutProbe()), policyFrom()).findings[0]!.action, 'deny', 'CREATE: deny')
   const strict = evaluate(reviewOf(restarted(withoutProbe()), { operation: 'UPDATE', oldObject: withoutProbe() }), policyFrom('allowExistingViolations: false'))
   t.equal(strict.findings[0]!.action, 'deny', 'off: every violation is denied')
+})
+
+t.test('onClusterUnavailable: deny refuses a Service UPDATE like a CREATE: "cannot check" is no existing violation', async (t) => {
+  const service = (selector: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } })
+  const unusable = { unavailable: () => 'watch for Service broken for 40 s', services: () => [], workloadsMatching: () => [] }
+  const policy = buildPolicy(configFrom('onClusterUnavailable: deny'), { cluster: unusable, liveCluster: true })
+  const create = evaluate(reviewOf(service({ app: 'web' })), policy)
+  t.equal(decide(create, 'validate').allowed, false, 'CREATE denied')
+  const update = evaluate(reviewOf(service({ app: 'web-v2' }), { operation: 'UPDATE', oldObject: service({ app: 'web' }) }), policy)
+  t.same(update.findings.map((f) => [f.rule, f.action]), [['service-selector', 'deny'], ['service-target-port', 'deny']])
+  t.equal(decide(update, 'validate').allowed, false, 'UPDATE denied too')
 })

@@ -1,7 +1,11 @@
+import fastJsonPatch from 'fast-json-patch'
 import t from 'tap'
+import { buildPolicy } from '../../src/engine/policy.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
-import { preStopHandler, supportsNativeSleep } from '../../src/rules/pre-stop.ts'
-import { loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
+import type { KubeObject } from '../../src/engine/types.ts'
+import { injectedBesideOwner, preStopHandler, supportsNativeSleep } from '../../src/rules/pre-stop.ts'
+import { lifecycleErrors } from '../helpers/api-validation.ts'
+import { configFrom, loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 
 const onlyPreStop = 'rules: {readiness-probe: {action: off}, termination-grace-period: {action: off}}\n'
 
@@ -59,3 +63,54 @@ t.test('a custom ignore list replaces the default one', async (t) => {
   const { findings } = evaluate(reviewOf(object), policyFrom(onlyPreStop + 'servingContainers: {ignore: []}'))
   t.same(findings.map((f) => f.container), ['linkerd-proxy'])
 })
+
+t.test('the injected handler gives way to the owner’s: which handler types are taken out', async (t) => {
+  const sleep = { sleep: { seconds: 5 } }
+  const exec = { exec: { command: ['sleep', '5'] } }
+  t.same(injectedBesideOwner({ ...sleep, exec: { command: ['/bin/drain'] } }, sleep), ['sleep'], 'native sleep beside an owner exec')
+  t.same(injectedBesideOwner({ exec: { command: ['sleep', '8'] }, httpGet: { path: '/drain', port: 80 } }, exec), ['exec'], 'exec sleep (another length) beside an owner httpGet')
+  t.same(injectedBesideOwner({ sleep: { seconds: 3 }, tcpSocket: { port: 80 } }, exec), ['sleep'], 'whatever style is injected now')
+  t.same(injectedBesideOwner({ ...sleep, ...exec }, sleep), ['sleep'], 'two sleeps: the one of the style injected now goes')
+  t.same(injectedBesideOwner({ ...sleep, ...exec }, exec), ['exec'])
+  t.same(injectedBesideOwner(sleep, sleep), [], 'one handler: nothing to do')
+  t.same(injectedBesideOwner({ exec: { command: ['sh', '-c', 'sleep 5'] }, httpGet: { port: 80 } }, sleep), [], 'two owner hooks: not hitless’s to choose')
+})
+
+// kubectl apply (client- or server-side), Helm 3 and Argo CD keep fields the manifest does not name:
+// the stored preStop is the live one with the manifest's handler added beside it.
+const applied = (live: KubeObject, manifestHook: Record<string, unknown>): KubeObject => {
+  const next = structuredClone(live) as any
+  const container = next.spec.template.spec.containers[0]
+  container.lifecycle = { ...container.lifecycle, preStop: { ...container.lifecycle?.preStop, ...manifestHook } }
+  return next
+}
+const mutate = (object: KubeObject, version: { major: number; minor: number }, oldObject?: KubeObject) => {
+  const policy = buildPolicy(configFrom(onlyPreStop), { clusterVersion: version, liveCluster: true })
+  const review = reviewOf(object, oldObject ? { operation: 'UPDATE', oldObject } : {})
+  const { patch, findings } = evaluate(review, policy)
+  return { findings, stored: fastJsonPatch.applyPatch(structuredClone(object), patch, true, false).newDocument }
+}
+
+for (const [version, injected] of [
+  [{ major: 1, minor: 20 }, { exec: { command: ['sleep', '5'] } }],
+  [{ major: 1, minor: 31 }, { sleep: { seconds: 5 } }],
+] as const) {
+  t.test(`v${version.major}.${version.minor}: an owner hook added after the injection is the one stored, and the API server accepts it`, async (t) => {
+    const first = mutate(loadYaml('pre-stop/fires-deployment-no-lifecycle.yaml'), version)
+    const spec = (o: KubeObject) => (o.spec as any).template.spec
+    t.same(spec(first.stored).containers[0].lifecycle.preStop, injected, 'injected in the style this version takes')
+    t.same(lifecycleErrors(spec(first.stored), version), [])
+    for (const hook of [{ httpGet: { path: '/drain', port: 80 } }, { exec: { command: ['/bin/drain'] } }, { tcpSocket: { port: 80 } }]) {
+      const merged = applied(first.stored, hook)
+      const kind = Object.keys(hook)[0]!
+      const { stored, findings } = mutate(merged, version, first.stored)
+      if (Object.keys(spec(merged).containers[0].lifecycle.preStop).length > 1) {
+        t.ok(lifecycleErrors(spec(merged), version).some((e) => /may not specify more than 1 handler type/.test(e)), `${kind}: the merge alone is refused by the API server`)
+        t.match(findings[0]?.patchSummary, /removed the injected preStop/)
+      }
+      t.same(spec(stored).containers[0].lifecycle.preStop, hook, `${kind}: only the owner's hook is stored`)
+      t.same(lifecycleErrors(spec(stored), version), [], `${kind}: the API server accepts it`)
+      t.same(mutate(stored, version, stored).findings, [], `${kind}: nothing to do the second time`)
+    }
+  })
+}

@@ -3,7 +3,7 @@
 // Warning: lines kubectl prints; and the cluster cache against it, across an API server restart.
 // Run by test/e2e/apiserver.sh (npm run test:e2e), which builds the API server and passes its path.
 import t from 'tap'
-import { httpsGet, TestCluster, waitFor } from './cluster.ts'
+import { httpsGet, postReview, TestCluster, waitFor } from './cluster.ts'
 
 const binary = process.env['HITLESS_E2E_APISERVER']
 if (!binary) throw new Error('HITLESS_E2E_APISERVER is not set: run npm run test:e2e')
@@ -109,6 +109,25 @@ t.test('a fixed object passes untouched', async (t) => {
   t.same(stored('deployment', 'shop', 'good').spec.template.spec.containers[0].lifecycle, { preStop: { exec: { command: ['sleep', '5'] } } })
 })
 
+for (const [mode, args] of [['client-side', []], ['server-side', ['--server-side']]] as const) {
+  t.test(`${mode} apply: an owner's preStop hook added after hitless injected one replaces it`, async (t) => {
+    // v1.20: hitless injects exec sleep. The owner then adds an httpGet hook; apply keeps the injected
+    // exec (it is not in the manifest), which the API server alone would refuse (one handler type).
+    const name = `hooked-${mode}`
+    const first = cluster.kubectl(['apply', ...args, '-f', '-'], deployment(name, 'shop', probed))
+    t.equal(first.status, 0, first.stderr)
+    t.same(stored('deployment', 'shop', name).spec.template.spec.containers[0].lifecycle, { preStop: { exec: { command: ['sleep', '5'] } } })
+    const owned = '{name: web, image: nginx, ports: [{name: http, containerPort: 80}], readinessProbe: {tcpSocket: {port: 80}}, lifecycle: {preStop: {httpGet: {path: /drain, port: 80}}}}'
+    const second = cluster.kubectl(['apply', ...args, '-f', '-'], deployment(name, 'shop', owned))
+    t.equal(second.status, 0, second.stderr)
+    t.match(second.stderr, /removed the injected preStop exec of container "web": its own httpGet hook replaces it/)
+    t.same(stored('deployment', 'shop', name).spec.template.spec.containers[0].lifecycle, { preStop: { httpGet: { path: '/drain', port: 80, scheme: 'HTTP' } } }, 'only the owner’s hook is stored')
+    const again = cluster.kubectl(['apply', ...args, '-f', '-'], deployment(name, 'shop', owned))
+    t.equal(again.status, 0, again.stderr)
+    t.notMatch(again.stderr, /Warning/, 'applying it again changes nothing')
+  })
+}
+
 t.test('an exempted object is allowed with a Warning:', async (t) => {
   const result = cluster.kubectl(['apply', '-f', '-'], deployment('old', 'legacy', bare))
   t.equal(result.status, 0, result.stderr)
@@ -146,6 +165,37 @@ t.test('Services: created before their pods warn; a relabel that orphans one is 
   t.match(typo.stderr, /this change would leave Service shop\/front with no endpoints: selector tier=wbe matches nothing \(tier=web matched Deployment tiered\)/)
 })
 
+t.test('a quiet period: hitless stays ready, watches never break, and a relabel that orphans a Service is still denied', async (t) => {
+  // Issue: client-node's Watch cut every stream that was silent for 30 s; the API server sends
+  // bookmarks about once a minute, so a quiet cluster read "cluster state unavailable" half the time.
+  const samples: number[] = []
+  const reasons = new Set<string>()
+  const end = Date.now() + 95_000
+  while (Date.now() < end) {
+    const { status, body } = await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)
+    samples.push(status)
+    for (const reason of body ? JSON.parse(body).reasons : []) reasons.add(reason)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  t.ok(samples.length >= 80, `${samples.length} samples over 95 s`)
+  t.same([...new Set(samples)], [200], '/readyz never went unready')
+  t.same([...reasons], [], 'and never gave a reason')
+  const metrics = (await httpsGet(`${cluster.hitlessUrl}/metrics`, cluster.ca)).body
+  t.notMatch(metrics, /hitless_cluster_watch_restarts_total\{kind="[^"]+",cause="error"\} [1-9]/, 'no watch broke')
+  t.notMatch(metrics, /hitless_cluster_relists_total\{kind="[^"]+"\} [1-9]/, 'no re-list')
+  t.match(metrics, /hitless_apiserver_reachable 1/)
+  const tiered = deployment('tiered', 'shop', complete).replace('metadata: {labels: {app: tiered}}', 'metadata: {labels: {app: tiered, tier: api, version: v2}}')
+  const relabel = cluster.kubectl(['apply', '-f', '-'], tiered)
+  t.not(relabel.status, 0, 'denied after the quiet period')
+  t.match(relabel.stderr, /this change would leave Service shop\/front with no endpoints/)
+})
+
+t.test('hitless reads the real server version, without holding up start-up', async (t) => {
+  t.match(cluster.logs.hitless.join(''), /"version":"v1\.20\.2".*"msg":"API server version"/)
+  const ready = JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body)
+  t.equal(ready.detail.apiserver.version, 'v1.20.2')
+})
+
 t.test('a controller-owned Pod is never blocked', async (t) => {
   const pod = `apiVersion: v1
 kind: Pod
@@ -181,19 +231,63 @@ t.test('hitless audit --cluster reads the live objects', async (t) => {
   ], 'the namespace label hitless.dev/mode=audit applies to the audit too')
 })
 
-t.test('the cache survives an API server restart, and /readyz says so meanwhile', async (t) => {
-  const ready = JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body)
-  t.ok(ready.ready && ready.detail.cache.every((k: { synced: boolean }) => k.synced), 'synced')
+// What the API server would send for the relabel of Service front's pods: with a usable cache it is
+// denied; while cluster state is unusable it must be "cannot check", never a verdict from stale state.
+const relabelReview = () => {
+  const object = JSON.parse(cluster.kubectl(['get', 'deployment', 'tiered', '-n', 'shop', '-o', 'json']).stdout)
+  const updated = structuredClone(object)
+  updated.spec.template.metadata.labels.tier = 'api'
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'e2e-relabel', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' }, namespace: 'shop', name: 'tiered', operation: 'UPDATE', userInfo: { username: 'e2e' }, object: updated, oldObject: object, dryRun: false },
+  }
+}
+const readyz = async () => {
+  const { status, body } = await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)
+  return { status, ...(body ? JSON.parse(body) : {}) }
+}
+
+t.test('a frozen API server (half-open connections): unusable within seconds, no verdict from stale state, then back', async (t) => {
+  const review = relabelReview()
+  const before = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
+  t.equal(before.body.response.allowed, false, 'denied while the cache is usable')
+  cluster.pauseApiserver()
+  t.teardown(() => cluster.resumeApiserver())
+  const frozenAt = Date.now()
+  await waitFor('hitless to notice the silence', async () => (await readyz()).status === 503, 15_000)
+  const noticed = Date.now() - frozenAt
+  t.ok(noticed < 8000, `not ready after ${noticed} ms`)
+  t.match((await readyz()).reasons.join(' '), /API server not answering/)
+  const during = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
+  t.equal(during.body.response.allowed, true, 'onClusterUnavailable: warn admits')
+  t.match(during.body.response.warnings.join(' '), /cannot check service-selector: cluster state unavailable \(API server not answering/, 'and says it could not check')
+  cluster.resumeApiserver()
+  await waitFor('hitless to recover', async () => (await readyz()).status === 200, 60_000)
+  const after = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
+  t.equal(after.body.response.allowed, false, 'denied again once the watches resumed')
+})
+
+t.test('the cache survives an API server restart: readiness flips and recovers, no false verdict', async (t) => {
+  const ready = await readyz()
+  t.ok(ready.status === 200 && ready.detail.cache.every((k: { synced: boolean }) => k.synced), 'synced')
+  const review = relabelReview()
   await cluster.stopApiserver()
-  await waitFor('hitless to notice', async () => JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body).reasons.length > 0, 30_000)
-  const meanwhile = JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body)
-  t.match(meanwhile.reasons.join(' '), /watch/, `readiness explains: ${meanwhile.reasons.join('; ')}`)
+  await waitFor('hitless to notice', async () => (await readyz()).status === 503, 30_000)
+  const meanwhile = await readyz()
+  t.match(meanwhile.reasons.join(' '), /API server not answering|watch/, `readiness explains: ${meanwhile.reasons.join('; ')}`)
+  const during = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
+  t.match(during.body.response.warnings?.join(' ') ?? '', /cannot check service-selector/, 'no verdict from a cache that cannot be trusted')
   await cluster.startApiserver()
-  await waitFor('hitless to recover', async () => JSON.parse((await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)).body).reasons.length === 0, 60_000)
+  await waitFor('hitless to recover', async () => {
+    const state = await readyz()
+    return state.status === 200 && state.reasons.length === 0
+  }, 60_000)
   cluster.kubectl(['apply', '-f', '-'], deployment('late', 'shop', complete))
   await waitFor('a workload created after the restart to reach the cache', async () => {
     const service = cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: late, namespace: shop}\nspec: {selector: {app: late}, ports: [{port: 80}]}\n')
     return service.status === 0 && !service.stderr.includes('selects no pods')
   })
-  t.pass('watches resumed after the restart')
+  const after = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
+  t.equal(after.body.response.allowed, false, 'the relabel is denied again')
 })

@@ -62,6 +62,20 @@ export function httpsGet(url: string, ca: string, token?: string): Promise<{ sta
   })
 }
 
+/** POSTs an AdmissionReview to hitless (as the API server would) and returns the parsed answer. */
+export function postReview(url: string, ca: string, review: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body ? JSON.parse(body) : undefined }))
+    })
+    req.on('error', reject)
+    req.on('timeout', () => req.destroy(new Error('hitless did not answer within 5 s')))
+    req.end(JSON.stringify(review))
+  })
+}
+
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -158,6 +172,15 @@ export class TestCluster {
 
   async stopApiserver(): Promise<void> {
     await stopProcess(this.apiserver)
+  }
+
+  /** Freezes the API server: connections stay open and nothing answers, as in a half-open partition. */
+  pauseApiserver(): void {
+    this.apiserver?.kill('SIGSTOP')
+  }
+
+  resumeApiserver(): void {
+    this.apiserver?.kill('SIGCONT')
   }
 
   kubectl(args: string[], stdin?: string): KubectlResult {

@@ -4,11 +4,10 @@
 // replicas make one writer (a Lease), and the writer's SIGTERM hands over to the other.
 // Run by test/e2e/apiserver.sh (npm run test:e2e).
 import { writeFile } from 'node:fs/promises'
-import { request } from 'node:https'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { httpsGet, TestCluster, waitFor, type Replica } from './cluster.ts'
+import { httpsGet, postReview, TestCluster, waitFor, type Replica } from './cluster.ts'
 
 const binary = process.env['HITLESS_E2E_APISERVER']
 if (!binary) throw new Error('HITLESS_E2E_APISERVER is not set: run npm run test:e2e')
@@ -47,22 +46,12 @@ const report = () => {
 }
 const holder = () => cluster.kubectl(['get', 'lease', 'hitless-reports', '-n', 'hitless-system', '-o', 'jsonpath={.spec.holderIdentity}']).stdout
 
-function validate(url: string, object: unknown): Promise<{ status: number; body: any }> {
-  const review = JSON.stringify({
+const validate = (url: string, object: unknown) =>
+  postReview(`${url}/validate?timeout=5s`, cluster.ca, {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     request: { uid: 'e2e-1', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' }, namespace: 'rep', name: 'api', operation: 'CREATE', userInfo: { username: 'e2e' }, object, oldObject: null, dryRun: false },
   })
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/validate?timeout=5s`, { method: 'POST', ca: cluster.ca, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
-      let body = ''
-      res.on('data', (d) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }))
-    })
-    req.on('error', reject)
-    req.end(review)
-  })
-}
 
 let a: Replica
 let b: Replica

@@ -6,11 +6,29 @@ import { handleAdmission } from './admission/handle.ts'
 import type { Endpoint } from './engine/decide.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Policy } from './engine/policy.ts'
+import { AdmissionBudget, type BudgetLimits } from './http/admission-budget.ts'
+import { structureProblem } from './http/json-body.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
+import { TLS_SETTINGS } from './tls/policy.ts'
 
-// An AdmissionReview carries the object and the old object, each up to etcd's 1.5 MiB limit, plus
-// managedFields; the API server itself accepts 3 MiB request bodies.
-export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024
+// An AdmissionReview carries the object (the API server takes request bodies up to 3 MiB) and the old
+// object (stored, so within etcd's 1.5 MiB), in compact JSON: 6 MiB leaves a third to spare.
+export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
+
+/**
+ * Bodies in flight at once: four maximal reviews (each up to ~50 MiB of heap once parsed within the
+ * structure limits) fit the shipped 512 MiB memory limit with room; typical reviews are a few KiB.
+ */
+export const DEFAULT_BUDGET: BudgetLimits = { maxBytes: 4 * DEFAULT_BODY_LIMIT, maxRequests: 256 }
+
+/** Server timeouts: a review arrives in milliseconds; the API server keeps idle connections 90 s. */
+export const TIMEOUTS = {
+  /** Whole request, headers and body. */
+  requestMs: 10_000,
+  headersMs: 5_000,
+  /** Longer than the API server's 90 s idle timeout, so it is always the client that closes. */
+  keepAliveMs: 95_000,
+}
 
 export interface Readiness {
   ready: boolean
@@ -29,6 +47,9 @@ export interface AppOptions {
   /** Namespaces and the clock; without it, no namespace is known. */
   environment?: ReviewEnvironment
   metrics?: Metrics
+  budget?: BudgetLimits
+  /** While true (shutting down), answers carry Connection: close so clients drop pooled connections. */
+  closing?: () => boolean
 }
 
 function clientError(error: FastifyError, bodyLimit: number): string {
@@ -51,8 +72,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const metrics = options.metrics ?? createMetrics()
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    ...(options.https ? { https: { ...options.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(options.https
+      ? { https: { ...options.https, ...TLS_SETTINGS, headersTimeout: TIMEOUTS.headersMs, connectionsCheckingInterval: 1000 } }
+      : {}),
     bodyLimit,
+    requestTimeout: TIMEOUTS.requestMs,
+    keepAliveTimeout: TIMEOUTS.keepAliveMs,
     // One decision line per review replaces Fastify's two per-request lines.
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: the decision line carries the review's uid, the id that matters.
@@ -60,8 +85,43 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 
-  // AdmissionReviews are JSON; anything else is answered 415 rather than parsed as text.
-  app.removeContentTypeParser('text/plain')
+  // AdmissionReviews are JSON; anything else is answered 415 rather than parsed as text. The JSON parser
+  // is Fastify's own (with its prototype-poisoning guard), behind a count of what the body would build.
+  app.removeContentTypeParser(['text/plain', 'application/json'])
+  const parseJson = app.getDefaultJsonParser('error', 'ignore')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    const problem = structureProblem(body as Buffer)
+    if (problem) return done(Object.assign(new Error(`body too complex: ${problem}`), { statusCode: 413 }), undefined)
+    parseJson(request, (body as Buffer).toString('utf8'), done)
+  })
+
+  // Shed load before memory runs out (see AdmissionBudget), and refuse bodies over the limit before
+  // reading them; the rest of such a body is read and dropped, so the client sees the 413, not a reset.
+  const budget = new AdmissionBudget(options.budget ?? DEFAULT_BUDGET)
+  const releases = new WeakMap<object, () => void>()
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return
+    const declared = Number(request.headers['content-length'])
+    if (Number.isFinite(declared) && declared > bodyLimit) {
+      request.raw.resume()
+      return reply.code(413).send({ error: `body is larger than ${bodyLimit} bytes` })
+    }
+    const release = budget.take(Number.isFinite(declared) ? declared : bodyLimit)
+    if (!release) {
+      request.raw.resume()
+      request.log.warn({ url: request.url, inFlight: budget.inFlight }, 'shedding load: too many review bytes in flight')
+      return reply.code(503).header('retry-after', '1').send({ error: 'hitless is at capacity; retry' })
+    }
+    releases.set(request, release)
+    reply.raw.once('close', release)
+  })
+  app.addHook('onResponse', async (request) => releases.get(request)?.())
+  if (options.closing) {
+    const closing = options.closing
+    app.addHook('onSend', async (_request, reply) => {
+      if (closing()) reply.header('connection', 'close')
+    })
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const statusCode = error.statusCode ?? 500
     if (statusCode >= 500) {

@@ -32,6 +32,7 @@ export interface ServerOptions {
   drainDelayMs?: number
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
+  maxConnections?: number
 }
 
 export interface RunningServer {
@@ -61,9 +62,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     https: options.tls,
     readiness,
     metrics,
+    closing: () => closing,
     ...(options.environment ? { environment: options.environment } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
+  // Each idle TLS connection costs tens of KiB; past this, new connections are refused at once.
+  app.server.maxConnections = options.maxConnections ?? 1024
   await app.listen({ host: options.host, port: options.port })
   const certificates = options.tlsFiles ? watchCertificates(options.tlsFiles, app.server as Server, options.logger, (expiry) => metrics.certificateExpiry(expiry)) : undefined
   if (certificates) await certificates.reload()
@@ -77,6 +81,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     certificates,
     async close() {
       if (closing) return
+      // From now on every answer says Connection: close, so clients drop their pooled connections one
+      // by one after a response instead of finding them reset. After the drain, closing the server
+      // closes the connections still idle and resolves once the last in-flight review is answered.
       closing = true
       if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs))
       certificates?.close()

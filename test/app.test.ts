@@ -86,8 +86,11 @@ t.test('bad input gets a clear 4xx answer, never a crash or a 5xx', async (t) =>
 
   const beta = { ...admissionReview(deployment, { uid: 'b1' }), apiVersion: 'admission.k8s.io/v1beta1' }
   const betaAnswer = await post(beta)
-  t.equal(betaAnswer.statusCode, 200, 'with a uid the answer is an AdmissionReview the API server can show')
-  t.match(betaAnswer.json().response, { uid: 'b1', allowed: false, status: { code: 400, message: /unsupported apiVersion/ } })
+  t.equal(betaAnswer.statusCode, 200)
+  t.equal(betaAnswer.json().apiVersion, 'admission.k8s.io/v1beta1', 'a v1beta1 review is answered in v1beta1')
+  t.match(betaAnswer.json().response, { uid: 'b1', allowed: false, status: { code: 403, message: /\[pre-stop\] container "web" has no preStop hook/ } }, 'and judged like a v1 one')
+  const future = { ...admissionReview(deployment, { uid: 'f1' }), apiVersion: 'admission.k8s.io/v2' }
+  t.match((await post(future)).json().response, { uid: 'f1', allowed: false, status: { code: 400, message: /unsupported apiVersion/ } }, 'an unknown version is refused clearly')
 
   const wrongTypes = structuredClone(deployment)
   wrongTypes.spec.template.spec.containers = 'web'

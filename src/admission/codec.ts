@@ -18,11 +18,13 @@ export interface AdmissionRequest {
   dryRun?: boolean
 }
 
-export type Decoded =
-  | { ok: true; request: AdmissionRequest; review: ReviewInput }
-  | { ok: false; uid?: string; reason: string }
+/** The versions hitless answers, each in its own version: v1beta1 has the same request and response. */
+export const REVIEW_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const
+export type ReviewVersion = (typeof REVIEW_VERSIONS)[number]
 
-const SUPPORTED_API_VERSION = 'admission.k8s.io/v1'
+export type Decoded =
+  | { ok: true; request: AdmissionRequest; review: ReviewInput; apiVersion: ReviewVersion }
+  | { ok: false; uid?: string; reason: string; apiVersion?: ReviewVersion }
 const str = { type: 'string' }
 const groupVersionKind = { type: 'object', required: ['version', 'kind'], properties: { group: str, version: str, kind: str } }
 const validateRequest = new Ajv({ allErrors: false, strict: false }).compile<AdmissionRequest>({
@@ -55,17 +57,19 @@ export function decodeReview(body: unknown): Decoded {
   const fail = (reason: string): Decoded => ({ ok: false, ...(uid ? { uid } : {}), reason })
 
   if (body['kind'] !== 'AdmissionReview') return fail(`kind must be AdmissionReview, got ${JSON.stringify(body['kind'] ?? null)}`)
-  if (body['apiVersion'] !== SUPPORTED_API_VERSION) {
+  const apiVersion = REVIEW_VERSIONS.find((version) => version === body['apiVersion'])
+  if (!apiVersion) {
     return fail(
-      `unsupported apiVersion ${JSON.stringify(body['apiVersion'] ?? null)}: hitless speaks ${SUPPORTED_API_VERSION} ` +
+      `unsupported apiVersion ${JSON.stringify(body['apiVersion'] ?? null)}: hitless speaks ${REVIEW_VERSIONS.join(' and ')} ` +
         '(set admissionReviewVersions: ["v1"] in the webhook configuration)',
     )
   }
-  if (!isRecord(request)) return fail('request is missing')
-  if (!uid) return fail('request.uid is missing')
+  const failIn = (reason: string): Decoded => ({ ...(fail(reason) as Extract<Decoded, { ok: false }>), apiVersion })
+  if (!isRecord(request)) return failIn('request is missing')
+  if (!uid) return failIn('request.uid is missing')
   if (!validateRequest(request)) {
     const error = validateRequest.errors![0]!
-    return fail(`request${error.instancePath.replaceAll('/', '.')} ${error.message ?? 'is invalid'}`)
+    return failIn(`request${error.instancePath.replaceAll('/', '.')} ${error.message ?? 'is invalid'}`)
   }
   const review: ReviewInput = {
     operation: request.operation,
@@ -79,5 +83,5 @@ export function decodeReview(body: unknown): Decoded {
     ...(request.userInfo ? { userInfo: request.userInfo } : {}),
     dryRun: request.dryRun === true,
   }
-  return { ok: true, request, review }
+  return { ok: true, request, review, apiVersion }
 }

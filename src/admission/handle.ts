@@ -79,10 +79,10 @@ export function handleAdmission(body: unknown, endpoint: Endpoint, policy: Polic
   if (!decoded.ok) {
     const log: DecisionLog = { endpoint, decision: 'bad-request', error: decoded.reason, ...(decoded.uid ? { uid: decoded.uid } : {}) }
     return decoded.uid
-      ? { statusCode: 200, body: badRequestReview(decoded.uid, decoded.reason), log }
+      ? { statusCode: 200, body: badRequestReview(decoded.uid, decoded.reason, decoded.apiVersion), log }
       : { statusCode: 400, body: { error: decoded.reason }, log }
   }
-  const { request, review } = decoded
+  const { request, review, apiVersion } = decoded
   const ref = objectRef(review)
   const context = {
     endpoint,
@@ -96,13 +96,13 @@ export function handleAdmission(body: unknown, endpoint: Endpoint, policy: Polic
   }
   const malformed = shapeError(review)
   if (malformed) {
-    return { statusCode: 200, body: badRequestReview(request.uid, malformed), log: { ...context, decision: 'bad-request', error: malformed } }
+    return { statusCode: 200, body: badRequestReview(request.uid, malformed, apiVersion), log: { ...context, decision: 'bad-request', error: malformed } }
   }
   const { mode, evaluation } = judge(review, policy, environment)
   const decision = decide(evaluation, endpoint, mode === 'off' ? policy.mode : mode)
   return {
     statusCode: 200,
-    body: decisionReview(request.uid, decision),
+    body: decisionReview(request.uid, decision, apiVersion),
     decision,
     log: {
       ...context,

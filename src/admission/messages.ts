@@ -28,13 +28,33 @@ function denyEntry(finding: Finding): string {
   return `[${finding.rule}] ${findingText(finding)}${why ? `: ${why}` : ''}\n  fix:\n${indent(finding.fix, '    ')}`
 }
 
+// The deny text is shown by kubectl and stored in events and audit logs: an object with a thousand
+// containers must not make it a megabyte. Past these, the rest is summed up by rule.
+const MAX_DENY_ENTRIES = 20
+const MAX_DENY_CHARS = 16 * 1024
+
 export function denyMessage(decision: Decision): string {
   const [first] = decision.denied
   if (!first) return ''
   const count = decision.denied.length
   const head = `hitless: ${describeRef(first.object)} has ${count} problem${count === 1 ? '' : 's'}`
-  const exception = `To request an exception, annotate the object with ${EXEMPT_ANNOTATION}: ${first.rule}, ${REASON_ANNOTATION} and ${UNTIL_ANNOTATION}.`
-  return [head, ...decision.denied.map(denyEntry), exception].join('\n')
+  const rules = [...new Set(decision.denied.map((f) => f.rule))]
+  const exception = `To request an exception, annotate the object with ${EXEMPT_ANNOTATION}: ${rules.join(', ')}, ${REASON_ANNOTATION} and ${UNTIL_ANNOTATION}.`
+  const entries: string[] = []
+  let size = head.length + exception.length
+  for (const finding of decision.denied) {
+    const entry = denyEntry(finding)
+    if (entries.length >= MAX_DENY_ENTRIES || size + entry.length > MAX_DENY_CHARS) break
+    entries.push(entry)
+    size += entry.length + 1
+  }
+  const rest = decision.denied.slice(entries.length)
+  if (rest.length > 0) {
+    const byRule = new Map<string, number>()
+    for (const finding of rest) byRule.set(finding.rule, (byRule.get(finding.rule) ?? 0) + 1)
+    entries.push(`… and ${rest.length} more (${[...byRule].map(([rule, n]) => `${rule}: ${n}`).join(', ')})`)
+  }
+  return [head, ...entries, exception].join('\n')
 }
 
 function exemptedText(finding: Finding): string {

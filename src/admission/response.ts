@@ -1,6 +1,7 @@
 // AdmissionReview out. The HTTP status is 200 whenever there is a uid to answer: a non-200 reply is a
 // webhook failure to the API server, and the user would see "failed calling webhook" instead of why.
 import type { Decision } from '../engine/decide.ts'
+import type { ReviewVersion } from './codec.ts'
 import { denyMessage, warningsFor } from './messages.ts'
 
 export interface AdmissionResponse {
@@ -13,16 +14,17 @@ export interface AdmissionResponse {
 }
 
 export interface AdmissionReviewOut {
-  apiVersion: 'admission.k8s.io/v1'
+  apiVersion: ReviewVersion
   kind: 'AdmissionReview'
   response: AdmissionResponse
 }
 
-function wrap(response: AdmissionResponse): AdmissionReviewOut {
-  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }
+/** The answer, in the version the request came in (the API server expects exactly that). */
+function wrap(response: AdmissionResponse, apiVersion: ReviewVersion): AdmissionReviewOut {
+  return { apiVersion, kind: 'AdmissionReview', response }
 }
 
-export function decisionReview(uid: string, decision: Decision): AdmissionReviewOut {
+export function decisionReview(uid: string, decision: Decision, apiVersion: ReviewVersion = 'admission.k8s.io/v1'): AdmissionReviewOut {
   const response: AdmissionResponse = { uid, allowed: decision.allowed }
   if (!decision.allowed) response.status = { code: 403, reason: 'Forbidden', message: denyMessage(decision) }
   const warnings = warningsFor(decision)
@@ -31,10 +33,10 @@ export function decisionReview(uid: string, decision: Decision): AdmissionReview
     response.patchType = 'JSONPatch'
     response.patch = Buffer.from(JSON.stringify(decision.patch)).toString('base64')
   }
-  return wrap(response)
+  return wrap(response, apiVersion)
 }
 
 /** A request hitless cannot judge: refused with code 400 and what is wrong. */
-export function badRequestReview(uid: string, reason: string): AdmissionReviewOut {
-  return wrap({ uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `hitless: bad request: ${reason}` } })
+export function badRequestReview(uid: string, reason: string, apiVersion: ReviewVersion = 'admission.k8s.io/v1'): AdmissionReviewOut {
+  return wrap({ uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: `hitless: bad request: ${reason}` } }, apiVersion)
 }

@@ -3,7 +3,7 @@
 import { apiGroupOf } from '../engine/api-group.ts'
 import type { KubeObject } from '../engine/types.ts'
 import { namespaceInfo } from '../engine/namespaces.ts'
-import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { serviceRecord, shared, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import { ClusterStore } from './store.ts'
 
 /** The kinds the cache reads, with the API group each belongs to. */
@@ -24,10 +24,10 @@ export function ingest(store: ClusterStore, kind: string, object: KubeObject): v
   if (kind === 'Namespace') return store.putNamespace(namespaceInfo(object))
   if (kind === 'Service') {
     const record = serviceRecord(object)
-    return record ? store.putService(record) : store.deleteService(namespace, name)
+    return record ? store.putService(shared(record)) : store.deleteService(namespace, name)
   }
   const record = workloadRecord(kind, object)
-  if (record) store.putWorkload(record)
+  if (record) store.putWorkload(shared(record))
   else store.deleteWorkload(kind, namespace, name)
 }
 
@@ -61,10 +61,10 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Namespace') return { kind, info: namespaceInfo(object) }
   if (kind === 'Service') {
     const record = serviceRecord(object)
-    return record ? { kind, record } : undefined
+    return record ? { kind, record: shared(record) } : undefined
   }
   const record = workloadRecord(kind, object)
-  return record ? { kind: 'Workload', record } : undefined
+  return record ? { kind: 'Workload', record: shared(record) } : undefined
 }
 
 /** Swaps every record of `kind` for `entries` in one synchronous step: no review sees a half-filled kind. */

@@ -1,6 +1,6 @@
-// The lean records the cache keeps instead of whole objects: only what the rules read. Port lists and
-// Service port lists (few distinct values) are interned; label sets are not: they are mostly unique
-// per object, and an intern table keyed by them would keep a key per label set ever seen.
+// The lean records the cache keeps instead of whole objects: only what the rules read. The cache shares
+// port lists and Service port lists (few distinct values) between records; label sets are not shared:
+// they are mostly unique per object, and an intern table keyed by them would keep a key per label set.
 import type { KubeObject } from '../engine/types.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
 
@@ -33,9 +33,11 @@ export interface ServiceRecord {
 }
 
 const interned = new Map<string, object>()
-// Port lists come from templates and have few distinct values; the bound keeps a pathological cluster
-// from growing the table without limit (past it, values are simply not shared).
-const MAX_INTERNED = 50_000
+let internedBytes = 0
+// Port lists come from templates and have few distinct values. Only records the cache keeps are shared
+// (never those built to judge one review, which would grow the table with every request), and the
+// table is bounded in bytes: past it, values are simply not shared.
+const MAX_INTERNED_BYTES = 4 * 1024 * 1024
 
 /** One shared, frozen copy per distinct value. */
 function intern<T extends object>(value: T): T {
@@ -43,8 +45,21 @@ function intern<T extends object>(value: T): T {
   const known = interned.get(key)
   if (known) return known as T
   Object.freeze(value)
-  if (interned.size < MAX_INTERNED) interned.set(key, value)
+  if (internedBytes + key.length <= MAX_INTERNED_BYTES) {
+    interned.set(key, value)
+    internedBytes += key.length
+  }
   return value
+}
+
+/** The record with its port list shared with equal ones: for records the cache keeps. */
+export function shared<T extends WorkloadRecord | ServiceRecord>(record: T): T {
+  return { ...record, ports: intern(record.ports as object[]) }
+}
+
+/** How many distinct port lists are shared, and their size (for tests and benchmarks). */
+export function internedSize(): { entries: number; bytes: number } {
+  return { entries: interned.size, bytes: internedBytes }
 }
 
 function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
@@ -76,7 +91,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
     labels: Object.freeze(sortedLabels(template?.metadata?.labels)),
-    ports: intern(declaredPorts(template?.spec)),
+    ports: Object.freeze(declaredPorts(template?.spec)),
   }
 }
 
@@ -88,7 +103,7 @@ export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
-    ports: intern(
+    ports: Object.freeze(
       (spec.ports ?? []).map((p) => ({
         ...(p.name ? { name: p.name } : {}),
         port: p.port ?? 0,

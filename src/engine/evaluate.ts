@@ -56,6 +56,17 @@ function copyAlongPaths(root: KubeObject, ops: PatchOperation[]): KubeObject {
   return copy as KubeObject
 }
 
+/** The largest number hitless writes into an object: Kubernetes' int32 fields' limit. */
+const MAX_WRITTEN_NUMBER = 2 ** 31 - 1
+
+/** Every number in `value` is a whole number from 0 to MAX_WRITTEN_NUMBER. */
+function numbersSafe(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_WRITTEN_NUMBER
+  if (Array.isArray(value)) return value.every(numbersSafe)
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(numbersSafe)
+  return true
+}
+
 export function isExempted(finding: Finding): boolean {
   return finding.exemption?.honoured === true
 }
@@ -111,6 +122,14 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
       const capped = finding.atMostWarn && action === 'deny' ? 'warn' : action
       return { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }
     })
+    // A patch is only written when every number in it is one the API server takes: defence in depth
+    // against a rule computing from hostile input (a finding that cannot be fixed safely stays, unfixed).
+    for (const [i, finding] of found.entries()) {
+      if (finding.patch && !finding.patch.every((op) => numbersSafe('value' in op ? op.value : undefined))) {
+        const { patch: _unsafe, patchSummary: _summary, ...rest } = finding
+        found[i] = rest
+      }
+    }
     findings.push(...found)
     if (action !== 'mutate') continue
     const ops = found.filter((finding) => !isExempted(finding)).flatMap((finding) => finding.patch ?? [])

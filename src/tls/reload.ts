@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Server } from 'node:https'
 import { createSecureContext } from 'node:tls'
+import { TLS_SETTINGS } from './policy.ts'
 import type { Logger } from '../log.ts'
 
 export interface CertificateFiles {
@@ -50,7 +51,7 @@ export function watchCertificates(
     if (cert + key === current) return false
     try {
       const expiry = checkPair(cert, key)
-      server.setSecureContext({ cert, key, minVersion: 'TLSv1.2' })
+      server.setSecureContext({ cert, key, ...TLS_SETTINGS })
       current = cert + key
       onInstalled(expiry)
       logger.info({ ...files, notAfter: expiry.toISOString() }, 'serving certificate reloaded')

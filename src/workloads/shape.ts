@@ -1,6 +1,7 @@
-// A structural check of the fields hitless reads from workloads. The API server never sends a
-// Deployment whose containers are a string, but a hand-made request or manifest can: it gets a clear
-// 400 naming the field instead of a rule crashing on it.
+// A structural check of the fields hitless reads, for every kind it judges: metadata of any object,
+// workloads' pod templates, Services' selectors and ports. The API server never sends a Deployment whose
+// containers are a string, but a hand-made request or manifest can: it gets a clear 400 naming the
+// field instead of a rule crashing on it.
 import { Ajv } from 'ajv'
 import type { ReviewInput } from '../engine/types.ts'
 import { isGuardedWorkload } from './pod-template.ts'
@@ -44,7 +45,7 @@ const metadata = {
     annotations: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     ownerReferences: {
       type: ['array', 'null'],
-      items: { type: 'object', properties: { controller: { type: ['boolean', 'null'] } } },
+      items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' }, controller: { type: ['boolean', 'null'] } } },
     },
   },
 }
@@ -61,11 +62,36 @@ const validateTemplated = ajv.compile({
   },
 })
 
+const validateService = ajv.compile({
+  type: 'object',
+  properties: {
+    metadata,
+    spec: {
+      type: ['object', 'null'],
+      properties: {
+        type: { type: 'string' },
+        selector: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+        ports: {
+          type: ['array', 'null'],
+          items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' }, targetPort: { type: ['integer', 'string'] } } },
+        },
+      },
+    },
+  },
+})
+const validateAny = ajv.compile({ type: 'object', properties: { metadata } })
+
+function validatorFor(review: ReviewInput) {
+  if (isGuardedWorkload(review.group, review.kind)) return review.kind === 'Pod' ? validatePod : validateTemplated
+  if (review.group === '' && review.kind === 'Service') return validateService
+  return validateAny
+}
+
 /** `spec.template.spec.containers must be array`, or undefined when the fields hitless reads are well-typed. */
 export function shapeError(review: ReviewInput): string | undefined {
   for (const object of [review.object, review.oldObject]) {
-    if (!object || !isGuardedWorkload(review.group, review.kind)) continue
-    const validate = review.kind === 'Pod' ? validatePod : validateTemplated
+    if (!object) continue
+    const validate = validatorFor(review)
     if (!validate(object)) {
       const error = validate.errors![0]!
       const where = error.instancePath.split('/').slice(1).map((t) => (/^\d+$/.test(t) ? `[${t}]` : `.${t}`)).join('')

@@ -136,7 +136,7 @@ t.test('scale and status subresources, DELETE and controller-owned pods pass unt
     admissionReview(scale, { subResource: 'scale', operation: 'UPDATE', oldObject: scale }),
     admissionReview(deployment, { subResource: 'status', operation: 'UPDATE', oldObject: deployment }),
     admissionReview(null, { operation: 'DELETE', oldObject: deployment }),
-    admissionReview(loadYaml('readiness-probe/passes-controller-owned-pod.yaml')),
+    admissionReview(loadYaml('readiness-probe/passes-controller-owned-pod.yaml'), { user: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts'] } }),
   ]
   for (const review of reviews) {
     for (const url of ['/mutate', '/validate']) {
@@ -149,6 +149,10 @@ t.test('scale and status subresources, DELETE and controller-owned pods pass unt
     ['subresource scale', 'subresource status', 'operation DELETE', 'controlled by ReplicaSet/web-7d9f8'],
     'the log says why each was skipped',
   )
+  // Anyone can write an ownerReference: a person's Pod that claims a controller is judged all the same.
+  const claimed = admissionReview(loadYaml('readiness-probe/passes-controller-owned-pod.yaml'))
+  const answer = (await app.inject({ method: 'POST', url: '/validate', headers: json, payload: claimed })).json().response
+  t.equal(answer.allowed, false, 'alice claiming a ReplicaSet owner is judged')
 })
 
 t.test('health and readiness', async (t) => {

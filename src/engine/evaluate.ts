@@ -4,12 +4,16 @@
 // stays in the list (reports show it) but its patch is not applied.
 import fastJsonPatch from 'fast-json-patch'
 import { exemptionChanged } from '../exemptions/annotations.ts'
+import { approvalRefusal } from '../exemptions/approval.ts'
 import { resolveExemptions } from '../exemptions/resolve.ts'
 import { parsePointer } from './json-pointer.ts'
 import type { NamespaceInfo } from './namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from './types.ts'
+
+/** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
+export const APPROVAL_RULE = 'exemption-approval'
 
 export interface Evaluation {
   findings: Finding[]
@@ -114,6 +118,8 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   })
   const object = objectRef(review)
   const findings: Finding[] = []
+  const refusal = approvalRefusal(review.kind, review.object.metadata, review.oldObject?.metadata, review.userInfo, policy.exemptions)
+  if (refusal) findings.push({ rule: APPROVAL_RULE, action: 'deny', object, ...refusal })
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
   for (const { rule, action, options } of policy.rules) {

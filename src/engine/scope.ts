@@ -1,6 +1,7 @@
 // Reviews hitless must let through untouched, whatever the rules say. Each one guards against a
 // webhook causing the outage it exists to prevent.
 import { controllerOwner } from '../workloads/pod-template.ts'
+import type { UserInfo } from '../exemptions/resolve.ts'
 import type { ReviewInput } from './types.ts'
 
 /** Why a review is out of scope, or undefined when the rules should judge it. */
@@ -13,8 +14,19 @@ export function skipReason(review: ReviewInput): string | undefined {
   // Updates of an object being deleted remove finalizers; denying them leaves it stuck.
   if (review.object.metadata?.deletionTimestamp) return 'object is being deleted'
   // Its controller was judged already; denying (or patching the template of) what it creates only
-  // stalls it, and a patched ReplicaSet template no longer matches its Deployment's hash.
+  // stalls it, and a patched ReplicaSet template no longer matches its Deployment's hash. Trusted only
+  // when a controller sends it: anyone can write an ownerReference, so a person's request is judged.
   const owner = controllerOwner(review.object)
-  if (owner) return `controlled by ${owner}`
+  if (owner && (!review.userInfo || isControllerIdentity(review.userInfo))) return `controlled by ${owner}`
   return undefined
+}
+
+/**
+ * Whether the request comes from something that creates objects for a controller: a service account
+ * (kube-controller-manager's controllers, operators, Argo Rollouts), kube-controller-manager itself, or
+ * a kubelet (mirror pods). People and their groups are not.
+ */
+export function isControllerIdentity(user: UserInfo): boolean {
+  const name = user.username ?? ''
+  return name.startsWith('system:serviceaccount:') || name === 'system:kube-controller-manager' || name.startsWith('system:node:')
 }

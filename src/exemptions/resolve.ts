@@ -8,6 +8,7 @@ import {
   type ExemptionAnnotations,
   type ExemptionSource,
 } from './annotations.ts'
+import { isApprover } from './approval.ts'
 import { expiryInstant } from './expiry.ts'
 
 export interface ExemptionPolicy {
@@ -43,13 +44,6 @@ export interface Exemptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
-
-function isApprover(user: UserInfo, approvers: ExemptionPolicy['approvers']): boolean {
-  return (
-    (user.username !== undefined && approvers.users.includes(user.username)) ||
-    (user.groups ?? []).some((group) => approvers.groups.includes(group))
-  )
-}
 
 /** What keeps a whole annotation set from counting, whichever rule it names. */
 function setProblem(set: ExemptionAnnotations, context: ExemptionContext): string | undefined {

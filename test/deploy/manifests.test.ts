@@ -79,6 +79,12 @@ t.test('webhook configurations', async (t) => {
     t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE'), 'CREATE and UPDATE only: DELETE is never judged')
     t.match(hook.clientConfig.service, { name: 'hitless', namespace: 'hitless-system', port: 443 })
   }
+  const namespaces = find(base, 'ValidatingWebhookConfiguration').webhooks[1]
+  t.equal(namespaces.name, 'namespaces.validate.hitless.dev')
+  t.same(namespaces.rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }], 'namespaces only, never DELETE')
+  t.equal(namespaces.failurePolicy, 'Ignore', 'a hitless outage never blocks namespace lifecycle')
+  t.notOk(JSON.stringify(namespaces.namespaceSelector).includes('hitless.dev/ignore'), 'adding the ignore label is itself gated, so it cannot hide the change')
+  t.equal(find(base, 'MutatingWebhookConfiguration').webhooks.length, 1, 'nothing mutates Namespaces')
   t.equal(mutating.reinvocationPolicy, 'IfNeeded')
   t.equal(mutating.clientConfig.service.path, '/mutate')
   t.equal(validating.clientConfig.service.path, '/validate')
@@ -91,6 +97,7 @@ t.test('the shipped config is rules/default.yaml, and the overlays change what t
   t.equal(parseConfig(find(build('overlays/audit'), 'ConfigMap').data['config.yaml'], 'audit').mode, 'audit')
   const closed = build('overlays/fail-closed')
   t.same([find(closed, 'MutatingWebhookConfiguration'), find(closed, 'ValidatingWebhookConfiguration')].map((c) => c.webhooks[0].failurePolicy), ['Fail', 'Fail'])
+  t.equal(find(closed, 'ValidatingWebhookConfiguration').webhooks[1].failurePolicy, 'Ignore', 'the Namespace gate stays fail-open')
   const certManager = build('overlays/cert-manager')
   t.match(find(certManager, 'Certificate').spec, { secretName: 'hitless-tls', dnsNames: ['hitless.hitless-system.svc', 'hitless.hitless-system.svc.cluster.local'] })
   t.equal(find(certManager, 'ValidatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from'], 'hitless-system/hitless')

@@ -31,7 +31,7 @@ export function reviewOf(object: KubeObject, options: ReviewOptions = {}): Revie
 }
 
 /** An admission.k8s.io/v1 AdmissionReview as the API server sends it. */
-export function admissionReview(object: KubeObject | null, options: ReviewOptions & { uid?: string; dryRun?: boolean } = {}) {
+export function admissionReview(object: KubeObject | null, options: ReviewOptions & { uid?: string; dryRun?: boolean; user?: { username: string; groups: string[] } } = {}) {
   const subject = object ?? options.oldObject!
   const [group, version] = subject.apiVersion?.includes('/') ? subject.apiVersion.split('/') : ['', subject.apiVersion ?? 'v1']
   const kind = { group, version, kind: subject.kind }
@@ -47,7 +47,7 @@ export function admissionReview(object: KubeObject | null, options: ReviewOption
       name: subject.metadata?.name,
       namespace: subject.metadata?.namespace,
       operation: options.operation ?? 'CREATE',
-      userInfo: { username: 'alice', groups: ['system:authenticated'] },
+      userInfo: options.user ?? { username: 'alice', groups: ['system:authenticated'] },
       object,
       oldObject: options.oldObject ?? null,
       dryRun: options.dryRun ?? false,

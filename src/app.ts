@@ -16,10 +16,10 @@ import { TLS_SETTINGS } from './tls/policy.ts'
 export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
 
 /**
- * Bodies in flight at once: four maximal reviews (each up to ~50 MiB of heap once parsed within the
+ * Bodies in flight at once: three maximal reviews (each up to ~50 MiB of heap once parsed within the
  * structure limits) fit the shipped 512 MiB memory limit with room; typical reviews are a few KiB.
  */
-export const DEFAULT_BUDGET: BudgetLimits = { maxBytes: 4 * DEFAULT_BODY_LIMIT, maxRequests: 256 }
+export const DEFAULT_BUDGET: BudgetLimits = { maxBytes: 3 * DEFAULT_BODY_LIMIT, maxRequests: 256 }
 
 /** Server timeouts: a review arrives in milliseconds; the API server keeps idle connections 90 s. */
 export const TIMEOUTS = {

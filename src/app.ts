@@ -91,7 +91,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'ignore')
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const problem = structureProblem(body as Buffer)
-    if (problem) return done(Object.assign(new Error(`body too complex: ${problem}`), { statusCode: 413 }), undefined)
+    if (problem) {
+      metrics.refused('too-complex')
+      return done(Object.assign(new Error(`body too complex: ${problem}`), { statusCode: 413 }), undefined)
+    }
     parseJson(request, (body as Buffer).toString('utf8'), done)
   })
 
@@ -103,11 +106,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (request.method !== 'POST') return
     const declared = Number(request.headers['content-length'])
     if (Number.isFinite(declared) && declared > bodyLimit) {
+      metrics.refused('too-large')
       request.raw.resume()
       return reply.code(413).send({ error: `body is larger than ${bodyLimit} bytes` })
     }
     const release = budget.take(Number.isFinite(declared) ? declared : bodyLimit)
     if (!release) {
+      metrics.refused('overloaded')
       request.raw.resume()
       request.log.warn({ url: request.url, inFlight: budget.inFlight }, 'shedding load: too many review bytes in flight')
       return reply.code(503).header('retry-after', '1').send({ error: 'hitless is at capacity; retry' })

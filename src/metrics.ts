@@ -9,6 +9,8 @@ export interface Metrics {
   observe(handled: HandledReview, seconds: number): void
   /** The serving certificate's notAfter, set at start and on every reload. */
   certificateExpiry(expiry: Date): void
+  /** A request refused before it was read: over the body limit, or no room in the in-flight budget. */
+  refused(reason: 'too-large' | 'overloaded' | 'too-complex'): void
 }
 
 export interface CachedKindState {
@@ -134,8 +136,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['rule', 'source'] as const,
     registers: [registry],
   })
+  const refusedRequests = new Counter({
+    name: 'hitless_requests_refused_total',
+    help: 'Requests refused to protect the replica: too-large (over the body limit), too-complex (past the structure limits), overloaded (shed: the in-flight budget was full).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   return {
     registry,
+    refused(reason) {
+      refusedRequests.inc({ reason })
+    },
     certificateExpiry(notAfter) {
       expiry.set(Math.floor(notAfter.getTime() / 1000))
     },

@@ -64,3 +64,17 @@ t.test('reviewing Services keeps nothing: port lists are shared only by the cach
   }
   t.same(internedSize(), before, 'the table did not grow')
 })
+
+t.test('a deny for a thousand containers is a summary, not a megabyte', async (t) => {
+  const { app } = testApp()
+  const containers = Array.from({ length: 1000 }, (_, i) => ({ name: `c${i}`, image: 'app', ports: [{ containerPort: 8000 + i }] }))
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'wide', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'wide' } }, template: { metadata: { labels: { app: 'wide' } }, spec: { containers } } } }
+  const answer = (await app.inject({ method: 'POST', url: '/validate', headers: json, payload: JSON.stringify(admissionReview(deployment)) })).json().response
+  t.equal(answer.allowed, false)
+  const message: string = answer.status.message
+  t.ok(message.length <= 17 * 1024, `${message.length} characters`)
+  t.match(message, /has 2000 problems/)
+  t.match(message, /… and 19\d\d more \(readiness-probe: \d+, pre-stop: \d+\)/)
+  t.match(message, /annotate the object with hitless\.dev\/exempt: readiness-probe, pre-stop, hitless\.dev\/exempt-reason/, 'the exemption hint names every denied rule')
+  t.ok(answer.warnings === undefined || answer.warnings.length <= 12)
+})

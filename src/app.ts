@@ -21,6 +21,9 @@ export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024
  */
 export const DEFAULT_BUDGET: BudgetLimits = { maxBytes: 3 * DEFAULT_BODY_LIMIT, maxRequests: 256 }
 
+/** Bodies up to this size are parsed at once; larger ones are counted first (see json-body.ts). */
+const SCAN_ABOVE_BYTES = 256 * 1024
+
 /** Server timeouts: a review arrives in milliseconds; the API server keeps idle connections 90 s. */
 export const TIMEOUTS = {
   /** Whole request, headers and body. */
@@ -90,7 +93,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeContentTypeParser(['text/plain', 'application/json'])
   const parseJson = app.getDefaultJsonParser('error', 'ignore')
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    const problem = structureProblem(body as Buffer)
+    // Below the threshold a body cannot build enough to matter (two bytes per value at least): the
+    // reviews the API server sends every second are never scanned twice.
+    const problem = (body as Buffer).length > SCAN_ABOVE_BYTES ? structureProblem(body as Buffer) : undefined
     if (problem) {
       metrics.refused('too-complex')
       return done(Object.assign(new Error(`body too complex: ${problem}`), { statusCode: 413 }), undefined)
@@ -101,9 +106,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Shed load before memory runs out (see AdmissionBudget), and refuse bodies over the limit before
   // reading them; the rest of such a body is read and dropped, so the client sees the 413, not a reset.
   const budget = new AdmissionBudget(options.budget ?? DEFAULT_BUDGET)
-  const releases = new WeakMap<object, () => void>()
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST') return
+  // Callback-style hooks: they run on every review, and an async hook costs a promise each time.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.method !== 'POST') return done()
     const declared = Number(request.headers['content-length'])
     if (Number.isFinite(declared) && declared > bodyLimit) {
       metrics.refused('too-large')
@@ -117,14 +122,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       request.log.warn({ url: request.url, inFlight: budget.inFlight }, 'shedding load: too many review bytes in flight')
       return reply.code(503).header('retry-after', '1').send({ error: 'hitless is at capacity; retry' })
     }
-    releases.set(request, release)
+    // Released when the answer is sent or the connection goes, whichever comes first.
     reply.raw.once('close', release)
+    done()
   })
-  app.addHook('onResponse', async (request) => releases.get(request)?.())
   if (options.closing) {
     const closing = options.closing
-    app.addHook('onSend', async (_request, reply) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing()) reply.header('connection', 'close')
+      done(null, payload)
     })
   }
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,7 +1,23 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly: Node 24 strips types natively (see docs/decisions/0001).
-import { main } from '../src/cli/main.ts'
+// The hitless command. Plain JavaScript that any Node can run far enough to say which Node it needs:
+// in a checkout it runs the TypeScript sources directly (Node 24 strips types, docs/decisions/0001);
+// the published package runs the JavaScript compiled into dist/ (Node does not strip types under
+// node_modules).
+import { existsSync } from 'node:fs'
 
+const NEEDED = [24, 12]
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
+  process.stderr.write(
+    `hitless needs Node.js ${NEEDED.join('.')} or newer (this is ${process.version}).\n` +
+      'Install Node 24 LTS (https://nodejs.org, or `nvm install 24`); in a checkout, `npm ci` installs it\n' +
+      'and `npm run hitless -- <command>` or `npx hitless <command>` uses it.\n',
+  )
+  process.exit(2)
+}
+
+const source = new URL('../src/cli/main.ts', import.meta.url)
+const { main } = await import(existsSync(source) ? source.href : new URL('../dist/src/cli/main.js', import.meta.url).href)
 const code = await main(process.argv.slice(2))
 // serve keeps running on its listener; the other commands finish here.
 if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code

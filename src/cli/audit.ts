@@ -1,7 +1,6 @@
 // `hitless audit`: the webhook's rules over manifest files or a live cluster, reported as a table,
 // JSON, SARIF, JUnit or PolicyReports. Exit 0: nothing at or above --fail-on; 1: findings at or above
 // it; 2: usage error, or input that could not be read or parsed (the rest is still audited).
-import { parseArgs } from 'node:util'
 import { loadManifests, type InputError, type Manifest } from '../audit/manifests.ts'
 import { manifestsFromCluster } from '../audit/cluster-source.ts'
 import { auditManifests } from '../audit/run.ts'
@@ -17,18 +16,6 @@ import { renderTable } from '../report/table.ts'
 import { setting, UsageError } from './options.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 
-export const AUDIT_USAGE = `hitless audit [path ...] [options]
-hitless audit --cluster [--namespace NS | --all-namespaces] [options]
-
-  path               files or directories (recursive *.yaml, *.yml, *.json); - for stdin (default)
-  --cluster          audit the live cluster (--kubeconfig FILE, KUBECONFIG, ~/.kube/config)
-  --namespace NS     files: namespace for objects without one (default "default"); cluster: only NS
-  --all-namespaces   cluster: every namespace (the default)
-  --config FILE      rule config, as for serve (HITLESS_CONFIG)
-  --format F         table (default), json, sarif, junit, policyreport, openreports
-  --fail-on LEVEL    deny (default), warn, never
-  exit: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or unreadable input`
-
 const FORMATS = ['table', 'json', 'sarif', 'junit', 'policyreport', 'openreports'] as const
 type Format = (typeof FORMATS)[number]
 
@@ -37,27 +24,23 @@ function progressOnTerminal(): (kind: string, count: number) => void {
   return (kind, count) => process.stderr.write(`\r\x1b[2Klisting ${kind}s… ${count}`)
 }
 
-export async function audit(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      cluster: { type: 'boolean', default: false },
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      'all-namespaces': { type: 'boolean', short: 'A', default: false },
-      config: { type: 'string' },
-      format: { type: 'string', short: 'o', default: 'table' },
-      'fail-on': { type: 'string', default: 'deny' },
-    },
-    allowPositionals: true,
-    strict: true,
-  })
-  const format = values.format as Format
+export interface AuditOptions {
+  cluster?: boolean
+  kubeconfig?: string
+  namespace?: string
+  allNamespaces?: boolean
+  config?: string
+  format?: string
+  failOn?: string
+}
+
+export async function audit(positionals: string[], values: AuditOptions): Promise<number> {
+  const format = (values.format ?? 'table') as Format
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`)
-  const failOn = values['fail-on'] as FailOn
+  const failOn = (values.failOn ?? 'deny') as FailOn
   if (!['deny', 'warn', 'never'].includes(failOn)) throw new UsageError('--fail-on must be deny, warn or never')
   if (values.cluster && positionals.length > 0) throw new UsageError('--cluster audits the live cluster; give no paths')
-  if (values['all-namespaces'] && (values.namespace || !values.cluster)) throw new UsageError('--all-namespaces goes with --cluster and without --namespace')
+  if (values.allNamespaces && (values.namespace || !values.cluster)) throw new UsageError('--all-namespaces goes with --cluster and without --namespace')
   const config = await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH))
 
   let manifests: Manifest[]
@@ -70,6 +53,9 @@ export async function audit(args: string[]): Promise<number> {
     manifests = await manifestsFromCluster(kc, values.namespace, progressOnTerminal())
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
   } else {
+    if (positionals.length === 0 && process.stdin.isTTY) {
+      process.stderr.write('hitless audit: reading manifests from stdin (end with Ctrl-D); give paths to audit files, or --cluster\n')
+    }
     ;({ manifests, errors, files } = await loadManifests(positionals))
   }
   const result = auditManifests(manifests, config, { defaultNamespace: values.namespace ?? 'default', ...(clusterVersion ? { clusterVersion } : {}) })

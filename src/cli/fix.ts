@@ -3,18 +3,12 @@
 // Untouched lines keep their formatting and comments; running it twice changes nothing.
 import { readFile, writeFile } from 'node:fs/promises'
 import { isAbsolute, relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createTwoFilesPatch } from 'diff'
 import { documentRegions, loadManifests } from '../audit/manifests.ts'
 import { auditManifests, type AuditFinding } from '../audit/run.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { applyEditsToYaml, type DocumentEdit } from '../fix/yaml-splice.ts'
 import { setting, UsageError } from './options.ts'
-
-export const FIX_USAGE = `hitless fix [path ...] [--write] [--config FILE] [--namespace NS]
-
-  Applies what the webhook would patch (findings with action mutate) to the YAML files: prints a
-  unified diff, or changes the files with --write. exit: 0 done, 2 usage or unreadable input`
 
 function editsByFile(findings: AuditFinding[]): Map<string, DocumentEdit[]> {
   const byFile = new Map<string, Map<string, DocumentEdit>>()
@@ -37,13 +31,13 @@ function diffPath(file: string): string {
   return inside.startsWith('..') || isAbsolute(inside) ? file.replace(/^\/+/, '') : inside
 }
 
-export async function fix(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { write: { type: 'boolean', default: false }, config: { type: 'string' }, namespace: { type: 'string', short: 'n' } },
-    allowPositionals: true,
-    strict: true,
-  })
+export interface FixOptions {
+  write?: boolean
+  config?: string
+  namespace?: string
+}
+
+export async function fix(positionals: string[], values: FixOptions): Promise<number> {
   if (positionals.length === 0 || positionals.includes('-')) throw new UsageError('fix works on files: give paths (stdin cannot be written back)')
   const config = await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH))
   const { manifests, errors } = await loadManifests(positionals)

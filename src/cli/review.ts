@@ -1,16 +1,10 @@
 // `hitless review [file|-]`: answers one AdmissionReview exactly as /validate (or /mutate) would,
 // without a server: for debugging a deny and for scripting.
 import { readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { handleAdmission } from '../admission/handle.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy } from '../engine/policy.ts'
-import { setting, UsageError } from './options.ts'
-
-export const REVIEW_USAGE = `hitless review [file|-] [--mutate] [--config FILE]
-
-  Reads one AdmissionReview (JSON) from the file or stdin and prints the AdmissionReview that
-  /validate would answer (/mutate with --mutate).`
+import { setting } from './options.ts'
 
 async function readInput(path: string): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8')
@@ -19,24 +13,25 @@ async function readInput(path: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function review(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { mutate: { type: 'boolean', default: false }, config: { type: 'string' } },
-    allowPositionals: true,
-    strict: true,
-  })
-  if (positionals.length > 1) throw new UsageError('review takes one file (or - for stdin)')
+export interface ReviewOptions {
+  mutate?: boolean
+  config?: string
+}
+
+/** Exit codes: 0 allowed, 1 denied, 2 not an AdmissionReview it can judge (malformed, bad request). */
+export async function review(file: string | undefined, values: ReviewOptions): Promise<number> {
   const policy = buildPolicy(await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)))
-  const text = await readInput(positionals[0] ?? '-')
+  const text = await readInput(file ?? '-')
   let body: unknown
   try {
     body = JSON.parse(text)
   } catch (error) {
     // What the server answers to malformed JSON.
     process.stdout.write(JSON.stringify({ error: `malformed JSON: ${(error as Error).message}` }, null, 2) + '\n')
-    return
+    return 2
   }
   const handled = handleAdmission(body, values.mutate ? 'mutate' : 'validate', policy)
   process.stdout.write(JSON.stringify(handled.body, null, 2) + '\n')
+  if (handled.log.decision === 'bad-request') return 2
+  return 'response' in handled.body && handled.body.response.allowed ? 0 : 1
 }

@@ -2,7 +2,6 @@
 // the JSON path and reason), finds TLS material, then hands over to server.ts.
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy, type Policy } from '../engine/policy.ts'
 import { createLogger } from '../log.ts'
@@ -10,22 +9,6 @@ import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { clusterWanted, connectCluster } from './cluster-access.ts'
 import { portNumber, setting, UsageError } from './options.ts'
-
-export const SERVE_USAGE = `hitless serve [options]
-
-  --host ADDR        listen address (HITLESS_HOST, default 0.0.0.0)
-  --port N           HTTPS port (HITLESS_PORT, default 8443)
-  --tls-cert FILE    serving certificate, PEM (HITLESS_TLS_CERT)
-  --tls-key FILE     its private key, PEM (HITLESS_TLS_KEY)
-                     without both: a development certificate for localhost/127.0.0.1 under .hitless/
-  --config FILE      rule config (HITLESS_CONFIG, default: the shipped rules/default.yaml)
-  --cluster MODE     auto|on|off (HITLESS_CLUSTER, default auto: on when a kubeconfig or the
-                     in-cluster service account is there); off: Service rules see only the object
-  --kubeconfig FILE  kubeconfig for cluster access (KUBECONFIG; default ~/.kube/config or in-cluster)
-  --log-level LEVEL  trace|debug|info|warn|error (HITLESS_LOG_LEVEL, default info)
-  --shutdown-delay S after SIGTERM, seconds to keep serving with /readyz failing before closing
-                     (HITLESS_SHUTDOWN_DELAY, default 2)
-  The certificate files are watched: a renewed pair is loaded without dropping connections.`
 
 async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
   if (certPath && keyPath) {
@@ -43,30 +26,26 @@ async function tlsMaterial(certPath: string | undefined, keyPath: string | undef
   return { cert: dev.cert, key: dev.key }
 }
 
-export async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      config: { type: 'string' },
-      cluster: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      'log-level': { type: 'string' },
-      'shutdown-delay': { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
+export interface ServeOptions {
+  host?: string
+  port?: string
+  tlsCert?: string
+  tlsKey?: string
+  config?: string
+  cluster?: string
+  kubeconfig?: string
+  logLevel?: string
+  shutdownDelay?: string
+}
+
+export async function serve(values: ServeOptions): Promise<void> {
   const kubeconfig = values.kubeconfig
   const wantCluster = clusterWanted(setting(values.cluster, 'HITLESS_CLUSTER', 'auto'), kubeconfig)
   const host = setting(values.host, 'HITLESS_HOST', '0.0.0.0')
   const port = portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port')
-  const delay = Number(setting(values['shutdown-delay'], 'HITLESS_SHUTDOWN_DELAY', '2'))
+  const delay = Number(setting(values.shutdownDelay, 'HITLESS_SHUTDOWN_DELAY', '2'))
   if (!Number.isFinite(delay) || delay < 0 || delay > 300) throw new UsageError('--shutdown-delay must be a number of seconds from 0 to 300')
-  const logger = createLogger(setting(values['log-level'], 'HITLESS_LOG_LEVEL', 'info'))
+  const logger = createLogger(setting(values.logLevel, 'HITLESS_LOG_LEVEL', 'info'))
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
@@ -79,8 +58,8 @@ export async function serve(args: string[]): Promise<void> {
       })
     : undefined
   policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
-  const certPath = setting(values['tls-cert'], 'HITLESS_TLS_CERT')
-  const keyPath = setting(values['tls-key'], 'HITLESS_TLS_KEY')
+  const certPath = setting(values.tlsCert, 'HITLESS_TLS_CERT')
+  const keyPath = setting(values.tlsKey, 'HITLESS_TLS_KEY')
   const tls = await tlsMaterial(certPath, keyPath, logger)
   if (!cluster && config.reports.format !== 'off') logger.warn({ format: config.reports.format }, 'reports.format is set but cluster access is off: no reports are written')
   const reports = cluster ? startReports(cluster.kc, config, logger, () => cluster.version) : undefined

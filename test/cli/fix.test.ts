@@ -68,5 +68,6 @@ t.test('prints a diff, writes with --write, keeps untouched lines, and is idempo
 })
 
 t.test('fix needs files', async (t) => {
-  t.match(await runCli(['fix']), { code: 2, stderr: /fix works on files/ })
+  t.match(await runCli(['fix']), { code: 2, stderr: /missing required argument 'paths'/ })
+  t.match(await runCli(['fix', '-']), { code: 2, stderr: /fix works on files/ })
 })

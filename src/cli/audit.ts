@@ -2,9 +2,7 @@
 // JSON, SARIF, JUnit or PolicyReports. Exit 0: nothing at or above --fail-on; 1: findings at or above
 // it; 2: usage error, or input that could not be read or parsed (the rest is still audited).
 import { loadManifests, type InputError, type Manifest } from '../audit/manifests.ts'
-import { manifestsFromCluster } from '../audit/cluster-source.ts'
 import { auditManifests } from '../audit/run.ts'
-import { loadKubeConfig, readServerVersion } from '../cluster/cache.ts'
 import type { KubernetesVersion } from '../rules/rule.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { summarize, type FailOn } from '../report/common.ts'
@@ -48,6 +46,8 @@ export async function audit(positionals: string[], values: AuditOptions): Promis
   let files = 0
   let clusterVersion: KubernetesVersion | undefined
   if (values.cluster) {
+    // Loaded only for --cluster: the Kubernetes client is most of a file audit's start-up otherwise.
+    const [{ loadKubeConfig, readServerVersion }, { manifestsFromCluster }] = await Promise.all([import('../cluster/cache.ts'), import('../audit/cluster-source.ts')])
     const kc = loadKubeConfig(values.kubeconfig)
     clusterVersion = await readServerVersion(kc).catch(() => undefined)
     manifests = await manifestsFromCluster(kc, values.namespace, progressOnTerminal())

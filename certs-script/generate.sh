@@ -78,7 +78,9 @@ echo "issued $out/tls.crt for ${names}"
 
 if [ "$apply" = true ]; then
   command -v kubectl >/dev/null || { echo "generate.sh: --apply needs kubectl" >&2; exit 1; }
-  kubectl create secret tls "$secret" --namespace "$namespace" --cert "$out/tls.crt" --key "$out/tls.key" \
+  # A TLS Secret that also carries ca.crt (as cert-manager's do), so a ServiceMonitor can verify hitless.
+  kubectl create secret generic "$secret" --namespace "$namespace" --type=kubernetes.io/tls \
+    --from-file=tls.crt="$out/tls.crt" --from-file=tls.key="$out/tls.key" --from-file=ca.crt="$out/ca.crt" \
     --dry-run=client -o yaml | kubectl apply -f -
   bundle=$(base64 < "$out/ca.crt" | tr -d '\n')
   for kind in mutatingwebhookconfiguration validatingwebhookconfiguration; do

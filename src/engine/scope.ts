@@ -28,5 +28,9 @@ export function skipReason(review: ReviewInput): string | undefined {
  */
 export function isControllerIdentity(user: UserInfo): boolean {
   const name = user.username ?? ''
-  return name.startsWith('system:serviceaccount:') || name === 'system:kube-controller-manager' || name.startsWith('system:node:')
+  return CONTROLLER_USERS.includes(name) || CONTROLLER_USER_PREFIXES.some((prefix) => name.startsWith(prefix))
 }
+
+/** Who creates objects for controllers (also in the k8s-1.30 component's matchConditions; a test keeps them equal). */
+export const CONTROLLER_USER_PREFIXES = ['system:serviceaccount:', 'system:node:']
+export const CONTROLLER_USERS = ['system:kube-controller-manager']

@@ -37,7 +37,7 @@ t.test('--apply creates the Secret and patches caBundle into both webhook config
   t.equal(result.status, 0, result.stderr)
   const calls = (await readFile(log, 'utf8')).trim().split('\n')
   // create | apply run as one pipeline, so they may log in either order.
-  t.ok(calls.some((c) => /^create secret tls hitless-tls --namespace hitless-system --cert .*tls\.crt --key .*tls\.key --dry-run=client -o yaml$/.test(c)), 'renders the Secret')
+  t.ok(calls.some((c) => /^create secret generic hitless-tls --namespace hitless-system --type=kubernetes\.io\/tls --from-file=tls\.crt=.*tls\.crt --from-file=tls\.key=.*tls\.key --from-file=ca\.crt=.*ca\.crt --dry-run=client -o yaml$/.test(c)), 'renders the Secret, with ca.crt')
   t.ok(calls.includes('apply -f -'), 'and applies it')
   const bundle = Buffer.from(await readFile(join(dir, 'certs', 'ca.crt'))).toString('base64')
   for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {

@@ -32,7 +32,7 @@ const deployment = find(base, 'Deployment')
 const container = deployment.spec.template.spec.containers[0]
 
 t.test('every entry builds', { skip: kubectl ? false : 'kubectl not installed: overlays checked from their files only' }, async (t) => {
-  for (const entry of ['base', 'overlays/audit', 'overlays/enforce', 'overlays/fail-closed', 'overlays/cert-manager']) {
+  for (const entry of ['base', 'overlays/audit', 'overlays/enforce', 'overlays/fail-closed', 'overlays/cert-manager', 'overlays/k8s-1.30', 'overlays/prometheus-operator', 'overlays/reports', 'overlays/policyreports']) {
     t.ok(build(entry).length >= 10, entry)
   }
 })
@@ -75,7 +75,8 @@ t.test('webhook configurations', async (t) => {
       { key: 'hitless.dev/ignore', operator: 'DoesNotExist' },
     ])
     const covered = hook.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
-    t.same(covered, ['/pods', '/replicationcontrollers', '/services', 'apps/daemonsets', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets'])
+    const workloads = ['/pods', '/replicationcontrollers', 'apps/daemonsets', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets']
+    t.same(covered, hook === mutating ? workloads : [...workloads, '/services'].sort(), hook === mutating ? 'mutating: no Services (no rule mutates them)' : 'validating')
     t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE'), 'CREATE and UPDATE only: DELETE is never judged')
     t.match(hook.clientConfig.service, { name: 'hitless', namespace: 'hitless-system', port: 443 })
   }
@@ -108,4 +109,47 @@ t.test("hitless's own manifests pass hitless", async (t) => {
   const result = auditManifests(parseManifests(text, 'manifests/base').manifests, configFrom(), { defaultNamespace: 'hitless-system' })
   t.same(result.findings.map((f) => `${f.rule}: ${f.message}`), [])
   t.same(result.errors, [])
+})
+
+t.test('the recommended labels on every object and on the pod template, never in selectors', async (t) => {
+  for (const object of base) {
+    t.match(object.metadata?.labels, { 'app.kubernetes.io/name': 'hitless', 'app.kubernetes.io/part-of': 'hitless', 'app.kubernetes.io/component': 'admission-webhook' }, `${object.kind} ${object.metadata?.name}`)
+  }
+  t.match(deployment.spec.template.metadata.labels, { 'app.kubernetes.io/name': 'hitless', 'app.kubernetes.io/version': String }, 'pod template')
+  t.same(deployment.spec.selector, { matchLabels: { app: 'hitless' } }, 'the selector is unchanged (immutable)')
+})
+
+t.test('a ResourceQuota admits the system-cluster-critical pods outside kube-system', async (t) => {
+  const quota = find(base, 'ResourceQuota')
+  t.equal(quota.metadata.namespace, 'hitless-system')
+  t.same(quota.spec.scopeSelector.matchExpressions, [{ scopeName: 'PriorityClass', operator: 'In', values: [deployment.spec.template.spec.priorityClassName] }])
+  const surge = deployment.spec.strategy.rollingUpdate.maxSurge
+  t.ok(Number(quota.spec.hard.pods) >= deployment.spec.replicas + surge, 'room for every replica and a rollout')
+})
+
+t.test('Kubernetes >= 1.30: matchConditions keep controller-created objects away, with the rule hitless applies itself', { skip: kubectl ? false : 'kubectl not installed' }, async (t) => {
+  const { CONTROLLER_USER_PREFIXES, CONTROLLER_USERS } = await import('../../src/engine/scope.ts')
+  const built = build('overlays/k8s-1.30')
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    const [hook, ...others] = find(built, kind).webhooks
+    const [condition] = hook.matchConditions
+    t.equal(condition.name, 'not-created-by-a-controller', kind)
+    t.match(condition.expression, /ownerReferences\.exists\(r, has\(r\.controller\) && r\.controller\)/)
+    for (const prefix of CONTROLLER_USER_PREFIXES) t.ok(condition.expression.includes(`startsWith('${prefix}')`), `${kind}: ${prefix}`)
+    for (const user of CONTROLLER_USERS) t.ok(condition.expression.includes(`== '${user}'`), `${kind}: ${user}`)
+    for (const other of others) t.notOk(other.matchConditions, `${other.name} has none: Namespaces are not created by controllers`)
+  }
+})
+
+t.test('overlays/prometheus-operator: a ServiceMonitor valid against the CRD, pointed at the Service', { skip: kubectl ? false : 'kubectl not installed' }, async (t) => {
+  const { Ajv } = await import('ajv')
+  const crd = loadAll(readFileSync(fileURLToPath(new URL('../../../shared/crds/monitoring.coreos.com_servicemonitors.yaml', import.meta.url)), 'utf8'))[0] as any
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(crd.spec.versions[0].schema.openAPIV3Schema)
+  const built = build('overlays/prometheus-operator')
+  const monitor = find(built, 'ServiceMonitor')
+  t.ok(validate(monitor), JSON.stringify(validate.errors))
+  const service = find(built, 'Service')
+  t.equal(monitor.spec.endpoints[0].port, service.spec.ports[0].name, 'the Service port by name')
+  t.match(service.metadata.labels, monitor.spec.selector.matchLabels, 'the selector matches the Service')
+  t.equal(monitor.spec.endpoints[0].tlsConfig.serverName, `${service.metadata.name}.${service.metadata.namespace}.svc`)
 })

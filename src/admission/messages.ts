@@ -23,9 +23,17 @@ function indent(text: string, by: string): string {
   return text.split('\n').map((line) => by + line).join('\n')
 }
 
+/** Where each rule's page (docs/rules/<id>.md in the repository) is published. */
+export const RULE_DOCS_BASE = 'https://github.com/hitless-dev/hitless/blob/main/docs/rules/'
+
+export function ruleDocsUrl(ruleId: string): string {
+  return `${RULE_DOCS_BASE}${ruleId}.md`
+}
+
 function denyEntry(finding: Finding): string {
-  const why = ruleById(finding.rule)?.why
-  return `[${finding.rule}] ${findingText(finding)}${why ? `: ${why}` : ''}\n  fix:\n${indent(finding.fix, '    ')}`
+  const rule = ruleById(finding.rule)
+  const docs = rule ? `\n  docs: ${ruleDocsUrl(rule.id)}` : ''
+  return `[${finding.rule}] ${findingText(finding)}${rule?.why ? `: ${rule.why}` : ''}\n  fix:\n${indent(finding.fix, '    ')}${docs}`
 }
 
 // The deny text is shown by kubectl and stored in events and audit logs: an object with a thousand

@@ -1,11 +1,14 @@
-// --format json: { findings: [...], summary: {...} } with the contract fields first.
+// --format json: { schemaVersion, findings: [...], summary: {...} } with the contract fields first.
+// schemaVersion changes when a field changes meaning or type; new fields may appear without it.
 import type { AuditResult } from '../audit/run.ts'
-import { exemptionNote, locate, type Summary } from './common.ts'
+import { locate, type Summary } from './common.ts'
+
+export const JSON_SCHEMA_VERSION = 1
 
 export function renderJson(result: AuditResult, summary: Summary): string {
   const findings = result.findings.map((finding) => {
     const where = locate(finding)
-    const note = exemptionNote(finding)
+    const exemption = finding.exemption
     return {
       rule: finding.rule,
       action: finding.action,
@@ -19,11 +22,18 @@ export function renderJson(result: AuditResult, summary: Summary): string {
       ...(where.input ? { input: where.input } : {}),
       level: finding.level,
       outcome: finding.outcome,
-      ...(note ? { exemption: note } : {}),
+      // As fields: honoured, source (object | namespace), and reason/until, or why it is not honoured.
+      ...(exemption
+        ? {
+            exemption: exemption.honoured
+              ? { honoured: true, source: exemption.source, ...(exemption.reason ? { reason: exemption.reason } : {}), ...(exemption.until ? { until: exemption.until } : {}) }
+              : { honoured: false, source: exemption.source, why: exemption.why },
+          }
+        : {}),
       fix: finding.fix,
     }
   })
   const errors = result.errors.map((e) => ({ file: e.file, ...(e.line !== undefined ? { line: e.line } : {}), message: e.message }))
   const notices = result.notices.map(({ manifest, notice }) => ({ file: manifest.file, line: manifest.line, message: notice }))
-  return JSON.stringify({ findings, summary: { ...summary, ...(errors.length ? { inputErrors: errors } : {}), ...(notices.length ? { notices } : {}) } }, null, 2) + '\n'
+  return JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, findings, summary: { ...summary, ...(errors.length ? { inputErrors: errors } : {}), ...(notices.length ? { notices } : {}) } }, null, 2) + '\n'
 }

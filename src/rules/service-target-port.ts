@@ -12,8 +12,19 @@ const portLabel = (port: ServiceRecord['ports'][number]) => (port.name ? `"${por
 const declares = (record: WorkloadRecord, target: string | number) =>
   record.ports.some((p) => (typeof target === 'string' ? p.name === target : p.port === target))
 
-function namedFix(target: string, number = 8080): string {
-  return `# in the pod template of each selected workload:\nports:\n- name: ${target}\n  containerPort: ${number}`
+/** The container side: declare the named port (with its number when known; never a made-up one). */
+function containerFix(target: string, number?: number): string {
+  return `# in the pod template of each selected workload:\nports:\n- name: ${target}\n  containerPort: ${number ?? '<the port the app listens on>'}`
+}
+
+/**
+ * The fix for a named targetPort the pods do not declare. When they declare the Service's own port
+ * number (under another name, or none), the Service is what is wrong: point targetPort at that port.
+ */
+function namedFix(service: ServiceRecord, port: ServiceRecord['ports'][number], target: string, missing: WorkloadRecord[]): string {
+  const candidate = missing.flatMap((record) => record.ports).find((p) => p.port === port.port)
+  if (!candidate) return containerFix(target)
+  return `spec:\n  ports:\n  - ${port.name ? `name: ${port.name}\n    ` : ''}port: ${port.port}\n    targetPort: ${candidate.name ?? candidate.port}   # the port the pods declare (or declare "${target}" in the pod template)`
 }
 
 function judgeService(view: ClusterView, service: ServiceRecord): RuleFinding[] {
@@ -27,7 +38,7 @@ function judgeService(view: ClusterView, service: ServiceRecord): RuleFinding[] 
       if (missing.length > 0) {
         findings.push({
           message: `Service ${service.namespace}/${service.name} port ${portLabel(port)} targets port "${target}", which ${describeWorkloads(missing)} do${missing.length === 1 ? 'es' : ''} not declare`,
-          fix: namedFix(target),
+          fix: namedFix(service, port, target, missing),
         })
       }
       continue
@@ -51,7 +62,7 @@ function judgePortRemoval(view: ClusterView, current: WorkloadRecord, old: Workl
       .filter((port) => typeof port.targetPort === 'string' && declares(old, port.targetPort) && !declares(current, port.targetPort))
       .map((port) => ({
         message: `this change removes port "${port.targetPort}", which Service ${service.namespace}/${service.name} port ${portLabel(port)} targets`,
-        fix: namedFix(String(port.targetPort), old.ports.find((p) => p.name === port.targetPort)?.port),
+        fix: containerFix(String(port.targetPort), old.ports.find((p) => p.name === port.targetPort)?.port),
       })),
   )
 }

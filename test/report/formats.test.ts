@@ -29,7 +29,8 @@ t.test('json: the contract fields, and a summary', async (t) => {
   const helm = json.findings.find((f: { name: string }) => f.name === 'shop-web')
   t.equal(helm, undefined, 'the Helm chart is clean')
   const exempt = json.findings.find((f: { name: string }) => f.name === 'ok')
-  t.match(exempt, { level: 'deny', exemption: /exemption not honoured: expires 2099-01-01, more than 90 days out/ })
+  t.match(exempt, { level: 'deny', exemption: { honoured: false, source: 'object', why: 'expires 2099-01-01, more than 90 days out (exemptions.maxDays)' } }, 'exemptions as fields, not prose')
+  t.equal(json.schemaVersion, 1)
   t.match(json.summary, { objects: 8, deny: 3, warn: 2, failOn: 'deny', failed: true, errors: 1, inputErrors: [{ line: 11, message: /^invalid YAML/ }] })
 })
 

@@ -196,17 +196,23 @@ t.test('hitless reads the real server version, without holding up start-up', asy
   t.equal(ready.detail.apiserver.version, 'v1.20.2')
 })
 
-t.test('a controller-owned Pod is never blocked', async (t) => {
-  const pod = `apiVersion: v1
+t.test('a controller-owned Pod is never blocked; an ownerReference a person writes does not skip the rules', async (t) => {
+  const pod = (name: string) => `apiVersion: v1
 kind: Pod
 metadata:
-  name: owned
+  name: ${name}
   namespace: shop
   ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: 6b8d7c2e-0000-4000-8000-000000000001, controller: true}]
 spec: {containers: [${bare}]}
 `
-  const result = cluster.kubectl(['apply', '-f', '-'], pod)
-  t.equal(result.status, 0, result.stderr)
+  // A controller identity: a service account (as the ReplicaSet controller is), by impersonation.
+  const account = 'system:serviceaccount:shop:replicator'
+  t.equal(cluster.kubectl(['create', 'rolebinding', 'replicator-edit', '-n', 'shop', '--clusterrole', 'edit', `--serviceaccount=shop:replicator`]).status, 0)
+  const byController = cluster.kubectl(['apply', '--as', account, '-f', '-'], pod('owned'))
+  t.equal(byController.status, 0, byController.stderr)
+  const byPerson = cluster.kubectl(['apply', '-f', '-'], pod('claimed'))
+  t.not(byPerson.status, 0, 'the admin claiming a ReplicaSet owner is judged like anyone')
+  t.match(byPerson.stderr, /\[readiness-probe\] container "web" has no readinessProbe/)
 })
 
 t.test("kube-system and hitless's own namespace are never sent to hitless", async (t) => {

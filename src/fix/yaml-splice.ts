@@ -26,7 +26,29 @@ function tokens(pointer: string): (string | number)[] {
   return parsePointer(pointer).map((t) => (/^\d+$/.test(t) ? Number(t) : t))
 }
 
+/** The offset just past the line holding the last non-blank character before `end`. */
+function endOfContentLine(text: string, end: number): number {
+  while (end > 0 && /\s/.test(text[end - 1]!)) end--
+  const lineEnd = text.indexOf('\n', end)
+  return lineEnd === -1 ? text.length : lineEnd + 1
+}
+
+/** Removes a key of a block map: its lines, from the key's line to the end of its value's last line. */
+function removalFor(text: string, doc: Document, path: (string | number)[]): Splice | undefined {
+  const parent = doc.getIn(path.slice(0, -1), true)
+  if (!isMap(parent) || parent.flow || parent.items.length < 2) return undefined
+  const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(path.at(-1)))
+  const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range
+  const valueRange = (pair?.value as { range?: [number, number, number] } | undefined)?.range
+  if (!keyRange || !valueRange) return undefined
+  const lineStart = text.lastIndexOf('\n', keyRange[0] - 1) + 1
+  if (text.slice(lineStart, keyRange[0]).trim() !== '') return undefined // not alone on its line (`- key:`)
+  const end = endOfContentLine(text, valueRange[1])
+  return { at: lineStart, remove: end - lineStart, insert: '' }
+}
+
 function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOperation, base: (string | number)[]): Splice | undefined {
+  if (op.op === 'remove') return removalFor(text, doc, [...base, ...tokens(op.path)])
   if (op.op !== 'add' && op.op !== 'replace') return undefined
   const path = [...base, ...tokens(op.path)]
   const existing = doc.getIn(path, true)
@@ -49,10 +71,16 @@ function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOpe
   const last = map.items.at(-1)?.value as { range?: [number, number, number] } | undefined
   if (!firstKey?.range || !last?.range) return undefined
   const indent = ' '.repeat(lines.linePos(firstKey.range[0]).col - 1)
-  const lineEnd = text.indexOf('\n', last.range[1])
-  const at = lineEnd === -1 ? text.length : lineEnd
-  const body = stringify({ [key]: op.value }, { indent: 2 }).trimEnd().split('\n').map((line) => indent + line).join('\n')
-  return { at, remove: 0, insert: `\n${body}` }
+  // After the line that holds the map's last content: a node's range can run on over the blank lines
+  // and the newline that end its document, and inserting there would glue the new lines to the next
+  // `---` (or leave a blank line and drop the file's final newline).
+  let end = last.range[1]
+  while (end > 0 && /\s/.test(text[end - 1]!)) end--
+  const lineEnd = text.indexOf('\n', end)
+  const eol = text.includes('\r\n') ? '\r\n' : '\n'
+  const at = lineEnd === -1 ? text.length : text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd
+  const body = stringify({ [key]: op.value }, { indent: 2 }).trimEnd().split('\n').map((line) => indent + line).join(eol)
+  return { at, remove: 0, insert: `${eol}${body}` }
 }
 
 /** The file's text with the edits applied; `formatted` says the fallback rewrite was needed. */
@@ -87,5 +115,10 @@ export function applyEditsToYaml(text: string, edits: DocumentEdit[]): { text: s
     const doc = docs[edit.documentIndex]!
     doc.contents = doc.createNode(expected[edit.documentIndex]) as Document['contents']
   }
-  return { text: docs.map((doc) => doc.toString()).join(''), formatted: true }
+  // Rewritten, but with the file's own byte order mark, line endings and final newline.
+  let rewritten = docs.map((doc) => doc.toString()).join('')
+  if (text.includes('\r\n')) rewritten = rewritten.replace(/\r?\n/g, '\r\n')
+  if (!/\n$/.test(text)) rewritten = rewritten.replace(/\r?\n$/, '')
+  if (text.startsWith('\uFEFF') && !rewritten.startsWith('\uFEFF')) rewritten = `\uFEFF${rewritten}`
+  return { text: rewritten, formatted: true }
 }

@@ -18,6 +18,9 @@ export const CACHED_KINDS: Record<string, string> = {
   ReplicaSet: 'apps',
 }
 
+/** Other kinds whose pod templates make pods a Service can select (in manifest sets; not watched). */
+export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob: 'batch', Rollout: 'argoproj.io' }
+
 export function ingest(store: ClusterStore, kind: string, object: KubeObject): void {
   const namespace = object.metadata?.namespace ?? ''
   const name = object.metadata?.name ?? ''
@@ -44,7 +47,7 @@ export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'def
   const store = new ClusterStore()
   for (const object of objects) {
     const kind = object.kind ?? ''
-    if (CACHED_KINDS[kind] !== apiGroupOf(object)) continue
+    if (CACHED_KINDS[kind] !== apiGroupOf(object) && OTHER_POD_OWNERS[kind] !== apiGroupOf(object)) continue
     const namespaced = kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? defaultNamespace } }
     ingest(store, kind, namespaced)
   }

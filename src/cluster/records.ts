@@ -15,6 +15,12 @@ export interface WorkloadRecord {
   name: string
   /** Pod-template labels (a Pod's own labels). */
   labels: Readonly<Record<string, string>>
+  /**
+   * Labels the controller adds to the pods it creates, with the values it gives them ('*': any, such
+   * as a hash): a StatefulSet's pod-name and pod-index, a Deployment's pod-template-hash, a Job's
+   * job-name. A Service may select on them (per-pod Services of a StatefulSet).
+   */
+  podLabels?: Readonly<Record<string, readonly string[] | '*'>>
   /** Ports declared by its long-running containers. */
   ports: readonly DeclaredPort[]
 }
@@ -79,21 +85,87 @@ export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {
 /** Workload kinds whose Pods the cache leaves out: their template already stands for them. */
 const TEMPLATE_OWNERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'ReplicationController'])
 
+// Ordinals spelled out up to this many replicas; a larger StatefulSet matches any ordinal.
+const MAX_ORDINALS = 1000
+
+/** What the controller of `kind` adds to its pods' labels (see WorkloadRecord.podLabels). */
+function controllerPodLabels(kind: string, name: string, spec: Record<string, unknown> | undefined): WorkloadRecord['podLabels'] {
+  switch (kind) {
+    case 'StatefulSet': {
+      const replicas = spec?.['replicas']
+      const count = typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 && replicas <= MAX_ORDINALS ? replicas : undefined
+      const ordinals = count === undefined ? undefined : Array.from({ length: count }, (_, i) => i)
+      return {
+        'statefulset.kubernetes.io/pod-name': ordinals ? ordinals.map((i) => `${name}-${i}`) : '*',
+        'apps.kubernetes.io/pod-index': ordinals ? ordinals.map(String) : '*',
+        'controller-revision-hash': '*',
+      }
+    }
+    case 'Deployment':
+      return { 'pod-template-hash': '*' }
+    case 'Rollout':
+      return { 'rollouts-pod-template-hash': '*' }
+    case 'DaemonSet':
+      return { 'controller-revision-hash': '*', 'pod-template-generation': '*' }
+    case 'Job':
+      return { 'job-name': [name], 'batch.kubernetes.io/job-name': [name], 'controller-uid': '*', 'batch.kubernetes.io/controller-uid': '*' }
+    case 'CronJob':
+      return { 'job-name': '*', 'batch.kubernetes.io/job-name': '*', 'controller-uid': '*', 'batch.kubernetes.io/controller-uid': '*' }
+    default:
+      return undefined
+  }
+}
+
+type Template = { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined
+
+/** The pod template of a workload kind (a CronJob's is one level down, in its jobTemplate). */
+function templateOf(kind: string, object: KubeObject): Template {
+  if (kind === 'CronJob') return ((object.spec?.['jobTemplate'] as { spec?: { template?: Template } } | undefined)?.spec?.template) as Template
+  return object.spec?.['template'] as Template
+}
+
 /** The record for a workload or Pod, or undefined when its owner already represents it. */
 export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord | undefined {
   const meta = object.metadata ?? {}
   const owner = meta.ownerReferences?.find((ref) => ref.controller === true)
   if (kind === 'Pod' && owner && TEMPLATE_OWNERS.has(owner.kind ?? '')) return undefined
   if (kind === 'ReplicaSet' && owner?.kind === 'Deployment') return undefined
-  const template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : (object.spec?.['template'] as { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined)
+  const template: Template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : templateOf(kind, object)
+  const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
   return {
     kind,
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
     labels: Object.freeze(sortedLabels(template?.metadata?.labels)),
+    ...(podLabels ? { podLabels } : {}),
     ports: Object.freeze(declaredPorts(template?.spec)),
   }
 }
+
+/** Whether `selector` selects the pods of `record`, counting the labels its controller adds. */
+export function selectsPods(selector: Readonly<Record<string, string>>, record: Pick<WorkloadRecord, 'labels' | 'podLabels'>): boolean {
+  for (const key in selector) {
+    if (record.labels[key] === selector[key]) continue
+    const added = record.podLabels?.[key]
+    if (added === '*' || added?.includes(selector[key]!)) continue
+    return false
+  }
+  return true
+}
+
+/** Label keys controllers add to pods: a selector on them cannot use the template-label index. */
+export const CONTROLLER_POD_LABEL_KEYS = new Set([
+  'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index',
+  'controller-revision-hash',
+  'pod-template-hash',
+  'rollouts-pod-template-hash',
+  'pod-template-generation',
+  'job-name',
+  'batch.kubernetes.io/job-name',
+  'controller-uid',
+  'batch.kubernetes.io/controller-uid',
+])
 
 /** The record for a Service with a selector; undefined for selector-less and ExternalName Services. */
 export function serviceRecord(object: KubeObject): ServiceRecord | undefined {

@@ -4,7 +4,7 @@
 // pair held by one record points at it directly (most pods carry some unique label), and each
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../engine/namespaces.ts'
-import { selects, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { CONTROLLER_POD_LABEL_KEYS, selectsPods, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
@@ -57,12 +57,19 @@ class NamespaceIndex {
   matching(selector: Readonly<Record<string, string>>): WorkloadRecord[] {
     let smallest: Holders | undefined
     for (const key in selector) {
+      // Labels controllers add to pods are not in templates (and not indexed): filter on them below.
+      if (CONTROLLER_POD_LABEL_KEYS.has(key)) continue
       const held = this.byLabel.get(`${key}=${selector[key]}`)
       if (held === undefined) return []
-      if (!(held instanceof Set)) return selects(selector, held.labels) ? [held] : []
+      if (!(held instanceof Set)) return selectsPods(selector, held) ? [held] : []
       if (smallest === undefined || (smallest as Set<WorkloadRecord>).size > held.size) smallest = held
     }
-    return smallest instanceof Set ? [...smallest].filter((record) => selects(selector, record.labels)) : []
+    if (smallest === undefined) return this.all().filter((record) => selectsPods(selector, record))
+    return smallest instanceof Set ? [...smallest].filter((record) => selectsPods(selector, record)) : []
+  }
+
+  private all(): WorkloadRecord[] {
+    return [...this.workloads.values()].flatMap((byName) => [...byName.values()])
   }
 
   get workloadCount(): number {

@@ -2,7 +2,7 @@
 // fails with 503 (seed 004 §2). Judged on Service CREATE/UPDATE and on workload UPDATEs that relabel
 // the pods a Service selects. A CREATE only warns: Helm and kubectl often create the Service first.
 import { labelText, type ClusterView } from '../cluster/view.ts'
-import { selects, type ServiceRecord } from '../cluster/records.ts'
+import { selectsPods, type ServiceRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../engine/types.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { describeWorkloads, othersMatching, referentialCheck, type Subject } from './referential.ts'
@@ -40,7 +40,7 @@ function judgeRelabel(view: ClusterView, subject: Extract<Subject, { type: 'work
   const { current, old } = subject
   const findings: RuleFinding[] = []
   for (const service of view.services(subject.namespace)) {
-    if (!selects(service.selector, old.labels) || selects(service.selector, current.labels)) continue
+    if (!selectsPods(service.selector, old) || selectsPods(service.selector, current)) continue
     if (othersMatching(view, subject, service.selector).length > 0) continue
     const lost = Object.entries(service.selector).filter(([k, v]) => current.labels[k] !== v)
     const specPath = current.kind === 'Pod' ? [] : ['spec', 'template']

@@ -1,7 +1,7 @@
 // Audits a set of objects the way the webhook would judge them, with the set itself as the cluster:
 // a Service in one file is checked against Deployments in others, by namespace. Exemptions, modes
 // (config and Namespace labels in the set) and actions mean what they mean in the webhook.
-import { ingest } from '../cluster/ingest.ts'
+import { ingest, OTHER_POD_OWNERS } from '../cluster/ingest.ts'
 import { ClusterStore } from '../cluster/store.ts'
 import type { Config } from '../config/load.ts'
 import { apiGroupOf } from '../engine/api-group.ts'
@@ -39,12 +39,24 @@ function placed(object: KubeObject, defaultNamespace: string): KubeObject {
   return { ...object, metadata: { ...object.metadata, namespace: defaultNamespace } }
 }
 
+/**
+ * A kind from an API group outside Kubernetes' own (`apps`, `batch`, `*.k8s.io`, the core group) that
+ * hitless does not know as a pod template owner: an operator may turn it into pods.
+ */
+function isCustomResource(object: KubeObject): boolean {
+  const group = apiGroupOf(object)
+  if (!group.includes('.') || group.endsWith('.k8s.io') || OTHER_POD_OWNERS[object.kind ?? ''] === group) return false
+  return true
+}
+
 export function levelOf(outcome: FindingOutcome): Level {
   return outcome === 'deny' ? 'deny' : outcome === 'exempt' ? 'exempt' : 'warn'
 }
 
 export interface AuditOptions {
   defaultNamespace: string
+  /** The objects are a live cluster's (audit --cluster, the report scan): they hold every pod maker. */
+  liveSet?: boolean
   now?: Date
   /** The live cluster's version, when auditing one (pre-stop's auto style follows it). */
   clusterVersion?: KubernetesVersion
@@ -52,8 +64,11 @@ export interface AuditOptions {
 
 export function auditManifests(manifests: Manifest[], config: Config, options: AuditOptions): AuditResult {
   const placedManifests = manifests.map((m) => ({ ...m, object: placed(m.object, options.defaultNamespace) }))
-  const store = new ClusterStore()
-  for (const { object } of placedManifests) ingest(store, object.kind!, object)
+  const store = new ClusterStore({ offline: !options.liveSet })
+  for (const { object } of placedManifests) {
+    ingest(store, object.kind!, object)
+    if (isCustomResource(object) && object.metadata?.namespace) store.noteCustomResource(object.metadata.namespace, object.kind!)
+  }
   const policy = buildPolicy(config, { cluster: store, ...(options.clusterVersion ? { clusterVersion: options.clusterVersion, liveCluster: true } : {}) })
   const environment = { now: () => options.now ?? new Date(), namespaces: store }
   const result: AuditResult = { findings: [], manifests: placedManifests, objects: placedManifests.length, errors: [], notices: [] }

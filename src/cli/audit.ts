@@ -58,7 +58,7 @@ export async function audit(positionals: string[], values: AuditOptions): Promis
     }
     ;({ manifests, errors, files } = await loadManifests(positionals))
   }
-  const result = auditManifests(manifests, config, { defaultNamespace: values.namespace ?? 'default', ...(clusterVersion ? { clusterVersion } : {}) })
+  const result = auditManifests(manifests, config, { defaultNamespace: values.namespace ?? 'default', liveSet: values.cluster === true, ...(clusterVersion ? { clusterVersion } : {}) })
   result.errors.unshift(...errors)
   const summary = summarize(result, files, failOn)
   const colour = process.stdout.isTTY === true && !process.env['NO_COLOR']

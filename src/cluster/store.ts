@@ -84,6 +84,13 @@ class NamespaceIndex {
 /** A complete, trusted view of what it holds; the live cache adds staleness on top. */
 export class ClusterStore implements NamespaceDirectory, ClusterView {
   private readonly namespaces = new Map<string, NamespaceIndex>()
+  private readonly customResources = new Map<string, string>()
+  /** A set of manifests rather than a cluster: it may not hold every maker of pods. */
+  readonly offline: boolean
+
+  constructor(options: { offline?: boolean } = {}) {
+    this.offline = options.offline === true
+  }
   private readonly namespaceInfo = new Map<string, NamespaceInfo>()
   /** One copy of each namespace name, shared by every record in it. */
   private readonly namespaceNames = new Map<string, string>()
@@ -156,6 +163,20 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   services(namespace: string): Iterable<ServiceRecord> {
     return this.namespaces.get(namespace)?.services.values() ?? []
+  }
+
+  /** Offline sets: a custom resource seen in a namespace (an operator may turn it into pods). */
+  noteCustomResource(namespace: string, kind: string): void {
+    if (!this.customResources.has(namespace)) this.customResources.set(namespace, kind)
+  }
+
+  /** Offline sets only (see ClusterView.podMakersUnknown); a live store never notes anything. */
+  podMakersUnknown(namespace: string): string | undefined {
+    if (!this.offline) return undefined
+    const custom = this.customResources.get(namespace)
+    if (custom) return `the files hold a ${custom} in ${namespace}, and an operator may create its pods`
+    if ((this.namespaces.get(namespace)?.workloadCount ?? 0) === 0) return `the files hold no workload of namespace ${namespace}`
+    return undefined
   }
 
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[] {

@@ -8,6 +8,12 @@ export interface ClusterView {
   unavailable(): string | undefined
   services(namespace: string): Iterable<ServiceRecord>
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[]
+  /**
+   * Why this view cannot know every maker of pods in the namespace (an audited file set with a custom
+   * resource an operator turns into pods, or with no workload of that namespace at all), or undefined
+   * when it can (a live cluster sees the pods themselves).
+   */
+  podMakersUnknown?(namespace: string): string | undefined
 }
 
 export function servicesSelecting(view: ClusterView, namespace: string, labels: Readonly<Record<string, string>>): ServiceRecord[] {

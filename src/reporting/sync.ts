@@ -211,7 +211,7 @@ export class ReportSync {
       let findings: AuditFinding[]
       try {
         const manifests = await manifestsFromCluster(kc, namespace)
-        findings = auditManifests(manifests, config, { defaultNamespace: namespace, now, ...(version ? { clusterVersion: version } : {}) }).findings
+        findings = auditManifests(manifests, config, { defaultNamespace: namespace, now, liveSet: true, ...(version ? { clusterVersion: version } : {}) }).findings
       } catch (error) {
         // A namespace deleted during the scan: its reports go with it.
         if (error instanceof KubeHttpError && error.statusCode === 404) continue

@@ -32,8 +32,11 @@ function judgeService(view: ClusterView, subject: Extract<Subject, { type: 'serv
       return [{ message: `this change would leave Service ${service.namespace}/${service.name} with no endpoints: selector ${labelText(service.selector)} matches nothing (${labelText(old.selector)} matched ${describeWorkloads(before)})`, fix }]
     }
   }
-  // An admission CREATE may precede its pods; an audited manifest set describes the whole state.
-  return review.audit ? [{ message: where, fix }] : [{ message: `${where} (yet)`, fix, atMostWarn: true }]
+  // An admission CREATE may precede its pods; an audited manifest set describes the whole state,
+  // unless it cannot know who makes the pods (an operator's custom resource, no workload at all).
+  if (!review.audit) return [{ message: `${where} (yet)`, fix, atMostWarn: true }]
+  const unknown = view.podMakersUnknown?.(subject.namespace)
+  return unknown ? [{ message: `${where}; ${unknown}, so the audit cannot tell`, fix, atMostWarn: true }] : [{ message: where, fix }]
 }
 
 function judgeRelabel(view: ClusterView, subject: Extract<Subject, { type: 'workload' }>): RuleFinding[] {

@@ -19,12 +19,38 @@ t.test('referential rules work across files, by namespace', async (t) => {
   t.match(result.findings.at(-1)!.message, 'Service shop/api port 80 targets port "grpc", which Deployment api does not declare')
 })
 
-t.test('objects without a namespace go to --namespace; a Service that selects nothing is a finding, not a warning', async (t) => {
-  const { manifests } = parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n', 's.yaml')
+t.test('objects without a namespace go to --namespace; a Service that selects nothing beside workloads is denied', async (t) => {
+  const { manifests } = parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: y}\nspec: {template: {metadata: {labels: {app: y}}, spec: {containers: [{name: y, image: y, readinessProbe: {tcpSocket: {port: 1}}}]}}}\n', 's.yaml')
   const result = auditManifests(manifests, configFrom(), { defaultNamespace: 'team-a' })
   t.same(summary(result), ['deny service-selector Service/lonely'])
   t.equal(result.findings[0]!.object.namespace, 'team-a')
   t.equal(result.findings[0]!.message, 'Service team-a/lonely selects no pods: no workload in team-a has labels app=x')
+})
+
+t.test('when the files cannot know who makes the pods, a Service that selects nothing only warns, saying why', async (t) => {
+  const alone = auditManifests(parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n', 's.yaml').manifests, configFrom(), { defaultNamespace: 'team-a' })
+  t.same(summary(alone), ['warn service-selector Service/lonely'], 'no workload of the namespace in the files')
+  t.match(alone.findings[0]!.message, /the files hold no workload of namespace team-a, so the audit cannot tell/)
+  const operator = `apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s}
+spec: {replicas: 2}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other}
+spec: {template: {metadata: {labels: {app: other}}, spec: {containers: [{name: o, image: o, readinessProbe: {tcpSocket: {port: 1}}}]}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: prometheus-k8s}
+spec: {selector: {app.kubernetes.io/name: prometheus}, ports: [{port: 9090}]}
+`
+  const beside = auditManifests(parseManifests(operator, 'p.yaml').manifests, configFrom(), { defaultNamespace: 'monitoring' })
+  t.same(summary(beside), ['warn service-selector Service/prometheus-k8s'], 'a custom resource an operator turns into pods')
+  t.match(beside.findings[0]!.message, /the files hold a Prometheus in monitoring, and an operator may create its pods/)
+  const live = auditManifests(parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {selector: {app: x}, ports: [{port: 80}]}\n', 's.yaml').manifests, configFrom(), { defaultNamespace: 'team-a', liveSet: true })
+  t.same(summary(live), ['deny service-selector Service/lonely'], 'a live cluster sees every pod: deny')
 })
 
 t.test('exemptions, modes and actions mean what they mean in the webhook', async (t) => {

@@ -33,7 +33,8 @@ export function ruleDocsUrl(ruleId: string): string {
 function denyEntry(finding: Finding): string {
   const rule = ruleById(finding.rule)
   const docs = rule ? `\n  docs: ${ruleDocsUrl(rule.id)}` : ''
-  return `[${finding.rule}] ${findingText(finding)}${rule?.why ? `: ${rule.why}` : ''}\n  fix:\n${indent(finding.fix, '    ')}${docs}`
+  const because = finding.because ? `\n  (${finding.because})` : ''
+  return `[${finding.rule}] ${findingText(finding)}${rule?.why ? `: ${rule.why}` : ''}${because}\n  fix:\n${indent(finding.fix, '    ')}${docs}`
 }
 
 // The deny text is shown by kubectl and stored in events and audit logs: an object with a thousand

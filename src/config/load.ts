@@ -21,7 +21,7 @@ export interface Config {
   mode: Mode
   onClusterUnavailable: 'warn' | 'deny'
   allowExistingViolations: boolean
-  servingContainers: { ignore: string[] }
+  servingContainers: { ignore: string[]; nonServingPortNames: string[] }
   rules: Record<string, RuleConfig>
   exemptions: ExemptionPolicy
   reports: ReportsConfig

@@ -123,7 +123,7 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
   for (const { rule, action, options } of policy.rules) {
-    const found = rule.check({ review: { ...review, object: working }, options, settings: policy.settings }).map((finding) => {
+    const found = rule.check({ review: { ...review, object: working }, original: review.object, options, settings: policy.settings }).map((finding) => {
       const exemption = exemptions.verdictFor(rule.id, finding.container)
       const capped = finding.atMostWarn && action === 'deny' ? 'warn' : action
       return { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }

@@ -40,7 +40,7 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
     mode: config.mode,
     allowExistingViolations: config.allowExistingViolations,
     rules,
-    settings: { ignoreContainers: new Set(config.servingContainers.ignore), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
+    settings: { ignoreContainers: new Set(config.servingContainers.ignore), nonServingPortNames: new Set(config.servingContainers.nonServingPortNames), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
     exemptions: config.exemptions,
     knownRules,
   }

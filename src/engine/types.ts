@@ -51,6 +51,8 @@ export interface RuleFinding {
   atMostWarn?: boolean
   /** The rule could not judge (cluster state unusable): never a violation the old object "already had". */
   indeterminate?: boolean
+  /** Why the rule applies here, when that is not obvious: `serving: Service shop/web targets its port http`. */
+  because?: string
 }
 
 /** A RuleFinding placed in context: which rule, which object, what the policy says to do. */

@@ -17,6 +17,7 @@ export function renderJson(result: AuditResult, summary: Summary): string {
       name: finding.object.name,
       ...(finding.container ? { container: finding.container } : {}),
       message: finding.message,
+      ...(finding.because ? { because: finding.because } : {}),
       ...(where.file ? { file: where.file } : {}),
       ...(where.line !== undefined ? { line: where.line } : {}),
       ...(where.input ? { input: where.input } : {}),

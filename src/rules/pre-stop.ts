@@ -90,11 +90,12 @@ export const preStop: Rule<PreStopOptions> = {
     })
     const missing = servingSlots(review, template, settings)
       .filter(({ container }) => !container.lifecycle?.preStop)
-      .map(({ container, path }) => {
+      .map(({ container, path, why }) => {
         const hasLifecycle = typeof container.lifecycle === 'object' && container.lifecycle !== null
         return {
           container: container.name,
           message: `container "${container.name}" has no preStop hook`,
+          because: `serving: ${why}`,
           fix: containerFixSnippet(path, container.name, { lifecycle: { preStop: handler } }),
           patch: hasLifecycle
             ? [{ op: 'add' as const, path: pointer([...path, 'lifecycle', 'preStop']), value: handler }]

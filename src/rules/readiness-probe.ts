@@ -16,12 +16,13 @@ export const readinessProbe: Rule = {
     if (!template) return []
     return servingSlots(review, template, settings)
       .filter(({ container }) => container.readinessProbe === undefined || container.readinessProbe === null)
-      .map(({ container, path }) => {
-        const firstPort = container.ports?.[0]
+      .map(({ container, path, why }) => {
+        const firstPort = container.ports?.find((p) => p.containerPort !== undefined) ?? container.ports?.[0]
         const port = firstPort?.name ?? firstPort?.containerPort ?? 8080
         return {
           container: container.name,
           message: `container "${container.name}" has no readinessProbe`,
+          because: `serving: ${why}`,
           fix: containerFixSnippet(path, container.name, {
             readinessProbe: { httpGet: { path: '/ready', port }, periodSeconds: 5, failureThreshold: 3 },
           }),

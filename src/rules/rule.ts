@@ -12,6 +12,8 @@ export interface KubernetesVersion {
 export interface RuleSettings {
   /** Container names never treated as serving (injected proxies). */
   ignoreContainers: ReadonlySet<string>
+  /** Port names that serve metrics or health checks, not clients. */
+  nonServingPortNames?: ReadonlySet<string>
   /** The API server's version, when hitless can ask the cluster. */
   clusterVersion?: KubernetesVersion
   /** The rest of the cluster (live, or the audited manifest set); absent with --cluster off. */
@@ -25,6 +27,8 @@ export interface RuleSettings {
 export interface RuleContext<Options> {
   /** The review, with `object` as left by the mutations of earlier rules in this pass. */
   review: ReviewInput & { object: KubeObject }
+  /** The object as it arrived, before earlier rules' fixes (to tell what hitless added). */
+  original?: KubeObject
   options: Options
   settings: RuleSettings
 }

@@ -1,18 +1,66 @@
-// Which containers the pod-spec rules treat as serving. A declared containerPort says so; with cluster
-// state, a Service selecting the pods says so too, even when no container declares a port (ports are
-// informational, many manifests omit them).
+// Which containers the pod-spec rules treat as serving, and why (the why goes into every finding).
+// Exactly:
+// 1. A Service that selects the pods (live, or in the audited files) makes serving each container
+//    whose declared port one of its ports targets (by name, or by number). If it targets no declared
+//    port (ports are informational; many manifests omit them), every regular container may be the one.
+// 2. No Service selects the pods, in an audited set that holds Services of that namespace (so it shows
+//    how traffic reaches the namespace): nothing routes to these pods, nothing is serving.
+// 3. Otherwise (no Service knowledge, or a live cluster where the Service may come next): a container
+//    that declares a port is serving, unless every port it declares is named as metrics or health only
+//    (servingContainers.nonServingPortNames).
+// Always left out: init containers that are not native sidecars, and servingContainers.ignore.
 import { servicesSelecting } from '../cluster/view.ts'
+import type { ServiceRecord } from '../cluster/records.ts'
 import type { KubeObject, ReviewInput } from '../engine/types.ts'
-import { longRunningContainers, servingContainers, type ContainerSlot } from '../workloads/containers.ts'
-import type { PodTemplate } from '../workloads/pod-template.ts'
+import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
+import type { ContainerPort, PodTemplate } from '../workloads/pod-template.ts'
 import { namespaceOf } from './referential.ts'
 import type { RuleSettings } from './rule.ts'
 
-export function servingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): ContainerSlot[] {
-  const byPort = servingContainers(template, settings.ignoreContainers)
-  const cluster = settings.cluster
-  if (byPort.length > 0 || !cluster || cluster.unavailable()) return byPort
-  if (servicesSelecting(cluster, namespaceOf(review, review.object), template.labels).length === 0) return byPort
-  // Selected, yet no port declared anywhere: any regular container may be the one that serves.
-  return longRunningContainers(template).filter(({ container, sidecar }) => !sidecar && !settings.ignoreContainers.has(container.name))
+export interface ServingSlot extends ContainerSlot {
+  /** Why the container was judged serving, for the finding: `Service shop/web targets its port http`. */
+  why: string
+}
+
+const targets = (port: ContainerPort, target: string | number) => (typeof target === 'string' ? port.name === target : port.containerPort === target)
+
+/** Whether a port name marks metrics or health only: `metrics`, `http-metrics`, `healthz-port`. */
+export function nonServingName(name: string | undefined, names: ReadonlySet<string>): boolean {
+  if (!name) return false
+  return names.has(name) || name.split('-').some((part) => names.has(part))
+}
+
+function servicesOf(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): { selecting: ServiceRecord[]; knowsNamespace: boolean } | undefined {
+  const view = settings.cluster
+  if (!view || view.unavailable()) return undefined
+  const namespace = namespaceOf(review, review.object)
+  const selecting = servicesSelecting(view, namespace, template.labels)
+  // An audited set that holds Services of the namespace shows how traffic reaches it; a live cluster
+  // may simply not have the Service yet (Helm, kubectl apply -f dir/ create it next).
+  const offline = view.podMakersUnknown !== undefined && review.audit === true
+  const knowsNamespace = offline && [...view.services(namespace)].length > 0
+  return { selecting, knowsNamespace }
+}
+
+export function servingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): ServingSlot[] {
+  const candidates = longRunningContainers(template).filter(({ container }) => !settings.ignoreContainers.has(container.name))
+  const services = servicesOf(review, template, settings)
+  if (services && services.selecting.length > 0) {
+    const targeted = candidates.flatMap((slot) => {
+      for (const service of services.selecting) {
+        const port = service.ports.find((p) => (slot.container.ports ?? []).some((declared) => targets(declared, p.targetPort)))
+        if (port) return [{ ...slot, why: `Service ${service.namespace}/${service.name} targets its port ${port.targetPort}` }]
+      }
+      return []
+    })
+    if (targeted.length > 0) return targeted
+    const service = services.selecting[0]!
+    return candidates.filter(({ sidecar }) => !sidecar).map((slot) => ({ ...slot, why: `Service ${service.namespace}/${service.name} selects its pods` }))
+  }
+  if (services?.knowsNamespace) return []
+  const names = settings.nonServingPortNames ?? new Set<string>()
+  return candidates.flatMap((slot) => {
+    const port = (slot.container.ports ?? []).find((p) => !nonServingName(p.name, names))
+    return port ? [{ ...slot, why: `it declares containerPort ${port.name ?? port.containerPort}` }] : []
+  })
 }

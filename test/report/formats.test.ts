@@ -70,7 +70,8 @@ t.test('junit: a testcase per object, failures at or above --fail-on', async (t)
 
 t.test('policyreport: a PolicyReport per namespace, valid YAML, counts in the summary', async (t) => {
   const docs = parseAllDocuments(renderReports(result, 'policyreport', new Date('2026-11-23T00:00:00Z'))).map((d: any) => d.toJS())
-  t.same(docs.map((d: any) => [d.apiVersion, d.kind, d.metadata.namespace]), [['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop']])
-  t.same(docs[0].summary, { pass: 0, fail: 3, warn: 2, error: 0, skip: 0 })
-  t.match(docs[0].results.find((r: any) => r.rule === 'readiness-probe'), { policy: 'hitless', rule: 'readiness-probe', result: 'fail', source: 'hitless', timestamp: { seconds: 1795392000, nanos: 0 }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' }] })
+  t.same(docs.map((d: any) => [d.apiVersion, d.kind, d.metadata.namespace]), [['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'legacy'], ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'shop']])
+  t.same(docs[0].summary, { pass: 0, fail: 1, warn: 1, error: 0, skip: 0 })
+  t.same(docs[1].summary, { pass: 0, fail: 2, warn: 1, error: 0, skip: 0 })
+  t.match(docs[1].results.find((r: any) => r.rule === 'readiness-probe'), { policy: 'hitless', rule: 'readiness-probe', result: 'fail', source: 'hitless', timestamp: { seconds: 1795392000, nanos: 0 }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' }] })
 })

@@ -44,6 +44,18 @@ function judgeService(view: ClusterView, service: ServiceRecord): RuleFinding[] 
       continue
     }
     const declaring = selected.filter((record) => record.ports.length > 0)
+    const serving = declaring.filter((record) => declares(record, target))
+    const others = declaring.filter((record) => !declares(record, target))
+    if (serving.length > 0 && others.length > 0) {
+      // One selected workload declares it and another declares other ports (a v1/v2 canary): the
+      // other's pods most likely refuse the traffic the Service sends them.
+      findings.push({
+        message: `Service ${service.namespace}/${service.name} port ${portLabel(port)} targets ${target}, which ${describeWorkloads(serving)} declare${serving.length === 1 ? 's' : ''} but ${describeWorkloads(others)} do${others.length === 1 ? 'es' : ''} not (${[...new Set(others.flatMap((r) => r.ports.map((p) => p.port)))].join(', ')})`,
+        fix: `# in the pod template of ${describeWorkloads(others)}:\nports:\n- containerPort: ${target}`,
+        atMostWarn: true,
+      })
+      continue
+    }
     if (declaring.length > 0 && declaring.every((record) => !declares(record, target))) {
       const declared = [...new Set(declaring.flatMap((r) => r.ports.map((p) => p.port)))].join(', ')
       findings.push({

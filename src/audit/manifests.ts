@@ -4,7 +4,7 @@
 // other documents are still read.
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
-import { CORE_SCHEMA, load } from 'js-yaml'
+import jsYaml, { CORE_SCHEMA, load, type Type } from 'js-yaml'
 import { LineCounter, parseDocument } from 'yaml'
 import type { KubeObject } from '../engine/types.ts'
 
@@ -22,6 +22,10 @@ export interface Manifest {
   documentIndex: number
 }
 
+// YAML 1.2 scalars as the API server reads them, plus merge keys (`<<: *defaults`), which kubectl and
+// Helm resolve too.
+const SCHEMA = CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: Type } }).types.merge] })
+
 export interface InputError {
   file: string
   line?: number
@@ -29,6 +33,8 @@ export interface InputError {
 }
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json'])
+/** Go template actions left in a file: a chart's templates/ read directly instead of `helm template`. */
+const UNRENDERED = /\{\{-?\s*[.$a-zA-Z(/]/
 const SKIPPED_DIRS = new Set(['.git', 'node_modules'])
 
 async function expand(path: string, into: string[], errors: InputError[]): Promise<void> {
@@ -86,7 +92,7 @@ export function documentRegions(text: string): DocumentRegion[] {
   lines.forEach((line, i) => {
     if (i > 0 && /^---(\s|$)/.test(line)) {
       let first = i
-      while (first - 1 > boundaries.at(-1)! && /^\s*#/.test(lines[first - 1]!)) first--
+      while (first - 1 >= boundaries.at(-1)! && /^\s*#/.test(lines[first - 1]!)) first--
       if (first > boundaries.at(-1)!) boundaries.push(first)
     } else if (/^\.\.\.(\s|$)/.test(line) && i + 1 < lines.length) boundaries.push(i + 1)
   })
@@ -125,10 +131,11 @@ function itemLines(document: DocumentRegion): number[] {
 export function parseManifests(text: string, file: string): { manifests: Manifest[]; errors: InputError[] } {
   const manifests: Manifest[] = []
   const errors: InputError[] = []
+  let lastSource: string | undefined
   for (const [documentIndex, document] of documentRegions(text).entries()) {
     let value: unknown
     try {
-      value = load(document.text, { schema: CORE_SCHEMA, filename: file })
+      value = load(document.text, { schema: SCHEMA, filename: file })
     } catch (error) {
       const mark = (error as { mark?: { line: number } }).mark
       const reason = (error as { reason?: string }).reason ?? (error as Error).message
@@ -136,8 +143,15 @@ export function parseManifests(text: string, file: string): { manifests: Manifes
       continue
     }
     if (value === null || value === undefined) continue
-    const { line, source } = firstContent(document)
+    const { line, source: own } = firstContent(document)
+    // Helm writes `# Source:` once per template: the other documents of that template carry none.
+    const source = own ?? lastSource
+    if (own) lastSource = own
     const base = { file, documentIndex, ...(source ? { source } : {}) }
+    if (UNRENDERED.test(document.text)) {
+      errors.push({ file, line, message: 'looks like an unrendered Helm template ({{ … }}): audit the output of `helm template` instead' })
+      continue
+    }
     if (!isObject(value) || typeof value.kind !== 'string') {
       errors.push({ file, line, message: 'not a Kubernetes object (no kind)' })
       continue
@@ -154,9 +168,16 @@ export function parseManifests(text: string, file: string): { manifests: Manifes
   return { manifests, errors }
 }
 
-export async function loadManifests(paths: string[]): Promise<{ manifests: Manifest[]; errors: InputError[]; files: number }> {
+/** Files a directory holds beside manifests: a chart's metadata and values, CI and tool configs. */
+function notManifests(text: string): boolean {
+  return !/^kind:\s*\S/m.test(text) && !/"kind"\s*:/.test(text)
+}
+
+export async function loadManifests(paths: string[]): Promise<{ manifests: Manifest[]; errors: InputError[]; files: number; skipped: string[] }> {
   const files: string[] = []
   const errors: InputError[] = []
+  const skipped: string[] = []
+  const named = new Set(paths)
   for (const path of paths.length > 0 ? paths : ['-']) await expand(path, files, errors)
   const manifests: Manifest[] = []
   for (const file of files) {
@@ -167,9 +188,15 @@ export async function loadManifests(paths: string[]): Promise<{ manifests: Manif
       errors.push({ file, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
       continue
     }
+    // Found in a directory and holding no `kind:` at all (Chart.yaml, values.yaml, .gitlab-ci.yml):
+    // not an input error, only skipped.
+    if (!named.has(file) && file !== '-' && notManifests(text)) {
+      skipped.push(file)
+      continue
+    }
     const parsed = parseManifests(text, file)
     manifests.push(...parsed.manifests)
     errors.push(...parsed.errors)
   }
-  return { manifests, errors, files: files.length }
+  return { manifests, errors, files: files.length - skipped.length, skipped }
 }

@@ -49,6 +49,19 @@ function isCustomResource(object: KubeObject): boolean {
   return true
 }
 
+/** Workload API versions that current API servers no longer serve (and since which version). */
+const REMOVED_VERSIONS: Record<string, string> = {
+  'extensions/v1beta1 Deployment': '1.16',
+  'extensions/v1beta1 DaemonSet': '1.16',
+  'extensions/v1beta1 ReplicaSet': '1.16',
+  'apps/v1beta1 Deployment': '1.16',
+  'apps/v1beta1 StatefulSet': '1.16',
+  'apps/v1beta2 Deployment': '1.16',
+  'apps/v1beta2 StatefulSet': '1.16',
+  'apps/v1beta2 DaemonSet': '1.16',
+  'apps/v1beta2 ReplicaSet': '1.16',
+}
+
 export function levelOf(outcome: FindingOutcome): Level {
   return outcome === 'deny' ? 'deny' : outcome === 'exempt' ? 'exempt' : 'warn'
 }
@@ -91,6 +104,8 @@ export function auditManifests(manifests: Manifest[], config: Config, options: A
     }
     const { mode, evaluation } = judge(review, policy, environment)
     for (const notice of evaluation.notices) result.notices.push({ manifest, notice })
+    const removed = REMOVED_VERSIONS[`${object.apiVersion} ${object.kind}`]
+    if (removed) result.notices.push({ manifest, notice: `${object.apiVersion} ${object.kind} was removed in Kubernetes ${removed}: judged as apps/v1, but no current API server accepts it` })
     for (const finding of evaluation.findings) {
       const outcome = findingOutcome(finding, mode === 'off' ? 'enforce' : mode)
       result.findings.push({ ...finding, outcome, level: levelOf(outcome), manifest })

@@ -56,7 +56,9 @@ export async function audit(positionals: string[], values: AuditOptions): Promis
     if (positionals.length === 0 && process.stdin.isTTY) {
       process.stderr.write('hitless audit: reading manifests from stdin (end with Ctrl-D); give paths to audit files, or --cluster\n')
     }
-    ;({ manifests, errors, files } = await loadManifests(positionals))
+    const loaded = await loadManifests(positionals)
+    ;({ manifests, errors, files } = loaded)
+    for (const file of loaded.skipped) process.stderr.write(`hitless audit: skipped ${file}: no Kubernetes objects (chart metadata, values or other configuration)\n`)
   }
   const result = auditManifests(manifests, config, { defaultNamespace: values.namespace ?? 'default', liveSet: values.cluster === true, ...(clusterVersion ? { clusterVersion } : {}) })
   result.errors.unshift(...errors)

@@ -36,7 +36,8 @@ export function renderTable(result: AuditResult, summary: Summary, colour: boole
     `${summary.objects} object${summary.objects === 1 ? '' : 's'} in ${summary.files} file${summary.files === 1 ? '' : 's'}: ` +
       `${objectsWithFindings} with findings, ${summary.deny} deny, ${summary.warn} warn, ${summary.exempt} exempt` +
       `${summary.errors ? `, ${summary.errors} input error${summary.errors === 1 ? '' : 's'}` : ''}` +
-      ` (fail on ${summary.failOn}: ${summary.failed ? paint('deny', 'failed') : 'passed'})`,
+      // Input errors end the audit with exit 2, whatever the findings: say that, not "passed".
+      (summary.errors > 0 ? ` (${paint('deny', 'exit 2: input errors')})` : ` (fail on ${summary.failOn}: ${summary.failed ? paint('deny', 'failed') : 'passed'})`),
   )
   return lines.join('\n') + '\n'
 }

@@ -38,8 +38,12 @@ export interface PodTemplate {
 }
 
 // By API group, then kind. Looked up several times per review, so no key strings are built.
+// extensions/v1beta1 (removed in 1.16) still appears in old manifests: judged like apps/v1, and audits
+// say the version is gone. Argo Rollouts carry a pod template like a Deployment's.
 const TEMPLATED_KINDS = new Map([
   ['apps', new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'])],
+  ['extensions', new Set(['Deployment', 'DaemonSet', 'ReplicaSet'])],
+  ['argoproj.io', new Set(['Rollout'])],
   ['', new Set(['ReplicationController'])],
 ])
 

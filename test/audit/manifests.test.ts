@@ -53,5 +53,41 @@ t.test('document regions tile the input exactly; comments before a marker go wit
     [8, '---\nc: 3'],
   ])
   const parsed = parseManifests(text.replaceAll(/^(\w): (\d)$/gm, 'kind: K$2'), 'x.yaml')
-  t.same(parsed.manifests.map((m) => [m.object.kind, m.line, m.documentIndex, m.source]), [['K1', 1, 0, undefined], ['K2', 4, 1, 'x/y.yaml'], ['K3', 9, 3, undefined]])
+  // Helm writes `# Source:` once per template: a later document without one is from the same template.
+  t.same(parsed.manifests.map((m) => [m.object.kind, m.line, m.documentIndex, m.source]), [['K1', 1, 0, undefined], ['K2', 4, 1, 'x/y.yaml'], ['K3', 9, 3, 'x/y.yaml']])
+})
+
+t.test('Helm output: every document names its template, also a Source before the first ---', async (t) => {
+  const helm = '# Source: shop/templates/web.yaml\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n# Source: shop/templates/db.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: db}\n'
+  t.same(parseManifests(helm, 'out.yaml').manifests.map((m) => [m.object.kind, m.source]), [
+    ['Service', 'shop/templates/web.yaml'],
+    ['Deployment', 'shop/templates/web.yaml'],
+    ['Service', 'shop/templates/db.yaml'],
+  ])
+})
+
+t.test('merge keys are resolved; unrendered templates are named as such', async (t) => {
+  const merged = parseManifests('apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  labels: &l {app: web}\nspec:\n  selector:\n    <<: *l\n    tier: fe\n', 'm.yaml').manifests[0]!.object
+  t.same((merged.spec as any).selector, { app: 'web', tier: 'fe' })
+  const template = parseManifests('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n', 'templates/web.yaml')
+  t.same(template.manifests, [])
+  t.match(template.errors[0]!.message, /looks like an unrendered Helm template/)
+})
+
+t.test('a directory audit skips files that hold no Kubernetes objects', async (t) => {
+  const { mkdtemp, writeFile, mkdir } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = await mkdtemp(join(tmpdir(), 'hitless-chart-'))
+  await mkdir(join(dir, 'chart'))
+  await writeFile(join(dir, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: shop\nversion: 1.0.0\n')
+  await writeFile(join(dir, 'chart', 'values.yaml'), 'replicaCount: 2\nimage: {repository: web}\n')
+  await writeFile(join(dir, 'service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n')
+  const loaded = await loadManifests([dir])
+  t.same(loaded.errors, [])
+  t.same(loaded.skipped.map((f) => f.slice(dir.length + 1)).sort(), ['chart/Chart.yaml', 'chart/values.yaml'])
+  t.equal(loaded.files, 1)
+  t.equal(loaded.manifests.length, 1)
+  const named = await loadManifests([join(dir, 'chart', 'Chart.yaml')])
+  t.match(named.errors, [{ message: 'not a Kubernetes object (no kind)' }], 'named on the command line, it is still an error')
 })

@@ -97,3 +97,19 @@ t.test('a manifest with wrong field types is an input error, not a crash', async
   t.same(result.findings, [])
   t.match(result.errors, [{ file: 'bad.yaml', line: 1, message: 'Deployment x: object.spec.template.spec.containers must be array,null' }])
 })
+
+t.test('old API versions and Argo Rollouts are judged, and removed versions are named', async (t) => {
+  const text = `apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: old}
+spec: {template: {metadata: {labels: {app: old}}, spec: {containers: [{name: old, image: old, ports: [{containerPort: 80}]}]}}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: ro}
+spec: {strategy: {canary: {}}, template: {metadata: {labels: {app: ro}}, spec: {containers: [{name: ro, image: ro, ports: [{containerPort: 80}]}]}}}
+`
+  const result = auditManifests(parseManifests(text, 'o.yaml').manifests, configFrom(), { defaultNamespace: 'shop' })
+  t.same([...new Set(result.findings.filter((f) => f.rule === 'readiness-probe').map((f) => `${f.object.kind}/${f.object.name}`))], ['Deployment/old', 'Rollout/ro'])
+  t.match(result.notices.map((n) => n.notice), [/extensions\/v1beta1 Deployment was removed in Kubernetes 1\.16/])
+})

@@ -39,7 +39,7 @@ t.test('table: grouped by object, one-line fixes, a summary line, no colour off 
   t.notMatch(text, /\x1b\[/)
   t.match(text, /Deployment shop\/api  .*nested\/deployment\.json:1\n  deny   readiness-probe\s+\[api\] container "api" has no readinessProbe\n\s+fix: spec\.template\.spec\.containers\[api\]\.readinessProbe: /)
   t.match(text, /error  .*broken\.yaml:11: invalid YAML/)
-  t.match(text, /8 objects in 5 files: 3 with findings, 3 deny, 2 warn, 0 exempt, 1 input error \(fail on deny: failed\)\n$/)
+  t.match(text, /8 objects in 5 files: 3 with findings, 3 deny, 2 warn, 0 exempt, 1 input error \(exit 2: input errors\)\n$/, 'input errors: the summary says exit 2, not passed or failed')
   t.match(renderTable(result, summary, true), /\x1b\[31mdeny/, 'colour when asked')
 })
 

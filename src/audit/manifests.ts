@@ -62,6 +62,13 @@ async function readText(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** Whether a mapping was used as a key somewhere (js-yaml turns it into the key "[object Object]"). */
+function hasMappingKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasMappingKey)
+  if (typeof value !== 'object' || value === null) return false
+  return Object.entries(value).some(([key, child]) => key === '[object Object]' || hasMappingKey(child))
+}
+
 function isObject(value: unknown): value is KubeObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -139,7 +146,8 @@ export function parseManifests(text: string, file: string): { manifests: Manifes
     } catch (error) {
       const mark = (error as { mark?: { line: number } }).mark
       const reason = (error as { reason?: string }).reason ?? (error as Error).message
-      errors.push({ file, ...(mark ? { line: document.startLine + mark.line } : {}), message: `invalid YAML: ${reason}` })
+      const hint = UNRENDERED.test(document.text) ? ' (it holds {{ … }} template placeholders: audit the rendered output, e.g. `helm template`)' : ''
+      errors.push({ file, ...(mark ? { line: document.startLine + mark.line } : {}), message: `invalid YAML: ${reason}${hint}` })
       continue
     }
     if (value === null || value === undefined) continue
@@ -148,7 +156,14 @@ export function parseManifests(text: string, file: string): { manifests: Manifes
     const source = own ?? lastSource
     if (own) lastSource = own
     const base = { file, documentIndex, ...(source ? { source } : {}) }
-    if (UNRENDERED.test(document.text)) {
+    // An unquoted `{{ x }}` is a mapping; as a key it has no JSON form (the API server cannot read the
+    // document), and `name: {{ .Release.Name }}` is no name: a chart's templates read directly.
+    // Placeholders inside strings (Argo's "{{args.x}}") are valid values and stay.
+    if (UNRENDERED.test(document.text) && hasMappingKey(value)) {
+      errors.push({ file, line, message: 'invalid: a {{ … }} placeholder used as a mapping key; quote it, or audit the rendered output' })
+      continue
+    }
+    if (isObject(value) && isObject(value.metadata) && typeof value.metadata.name === 'object' && UNRENDERED.test(document.text)) {
       errors.push({ file, line, message: 'looks like an unrendered Helm template ({{ … }}): audit the output of `helm template` instead' })
       continue
     }

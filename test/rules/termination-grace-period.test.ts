@@ -28,6 +28,8 @@ t.test('runs after pre-stop and covers the sleep pre-stop injects, in one patch'
   const policy = policyFrom('rules: {pre-stop: {sleepSeconds: 25}}')
   const { patch, findings } = evaluate(reviewOf(object), policy)
   t.same(findings.map((f) => f.rule), ['pre-stop', 'termination-grace-period'])
+  t.equal(findings[1]!.message, 'terminationGracePeriodSeconds 30 (default) < preStop sleep 25s (container "web", the sleep hitless adds) + 10s to drain', 'the sleep is named as hitless’s, not the owner’s')
+  t.match(findings[1]!.because, /^serving: it declares containerPort/)
   t.same(patch, [
     { op: 'add', path: '/spec/template/spec/containers/0/lifecycle', value: { preStop: { sleep: { seconds: 25 } } } },
     { op: 'add', path: '/spec/template/spec/terminationGracePeriodSeconds', value: 35 },

@@ -91,7 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // AdmissionReviews are JSON; anything else is answered 415 rather than parsed as text. The JSON parser
   // is Fastify's own (with its prototype-poisoning guard), behind a count of what the body would build.
   app.removeContentTypeParser(['text/plain', 'application/json'])
-  const parseJson = app.getDefaultJsonParser('error', 'ignore')
+  const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     // Below the threshold a body cannot build enough to matter (two bytes per value at least): the
     // reviews the API server sends every second are never scanned twice.

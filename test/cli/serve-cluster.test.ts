@@ -124,3 +124,29 @@ t.test('namespace mode labels and namespace exemptions come from the cache', asy
   t.notOk(exempt.patch)
   t.match(exempt.warnings, [/hitless \[pre-stop\]: exempted for container "web" by its namespace until/])
 })
+
+t.test('an API server that accepts connections and never answers does not keep hitless from listening', async (t) => {
+  const { createServer } = await import('node:net')
+  const held: import('node:net').Socket[] = []
+  const silent = createServer((socket) => void held.push(socket)) // accepts, reads nothing, answers nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of held) socket.destroy()
+    silent.close()
+  })
+  const dir = await mkdtemp(join(tmpdir(), 'hitless-silent-'))
+  const kubeconfig = join(dir, 'config')
+  const port = (silent.address() as { port: number }).port
+  await writeFile(kubeconfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'silent',
+    clusters: [{ name: 'silent', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'u', user: { token: 't' } }],
+    contexts: [{ name: 'silent', context: { cluster: 'silent', user: 'u' } }],
+  }))
+  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--kubeconfig', kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
+  t.teardown(() => serve.child.kill('SIGKILL'))
+  const serving = await serve.started
+  t.ok(serving['url'], 'listening while the API server has not said a word')
+  t.notOk(serve.lines.some((l) => l['msg'] === 'API server version'), 'its version is still unknown')
+  t.notOk(serve.lines.some((l) => /cannot read the API server version/.test(String(l['msg']))), 'and nobody waited for /version to time out first')
+})

@@ -159,12 +159,12 @@ export function parseManifests(text: string, file: string): { manifests: Manifes
     // An unquoted `{{ x }}` is a mapping; as a key it has no JSON form (the API server cannot read the
     // document), and `name: {{ .Release.Name }}` is no name: a chart's templates read directly.
     // Placeholders inside strings (Argo's "{{args.x}}") are valid values and stay.
-    if (UNRENDERED.test(document.text) && hasMappingKey(value)) {
-      errors.push({ file, line, message: 'invalid: a {{ … }} placeholder used as a mapping key; quote it, or audit the rendered output' })
-      continue
-    }
     if (isObject(value) && isObject(value.metadata) && typeof value.metadata.name === 'object' && UNRENDERED.test(document.text)) {
       errors.push({ file, line, message: 'looks like an unrendered Helm template ({{ … }}): audit the output of `helm template` instead' })
+      continue
+    }
+    if (UNRENDERED.test(document.text) && hasMappingKey(value)) {
+      errors.push({ file, line, message: 'invalid: a {{ … }} placeholder used as a mapping key; quote it, or audit the rendered output' })
       continue
     }
     if (!isObject(value) || typeof value.kind !== 'string') {

@@ -21,7 +21,8 @@ t.test('a partial config keeps the defaults it does not mention', async (t) => {
   const config = parseConfig('rules:\n  pre-stop:\n    sleepSeconds: 9\n', 'partial')
   t.same(config.rules['pre-stop'], { action: 'mutate', sleepSeconds: 9, style: 'auto' })
   t.same(config.rules['readiness-probe'], { action: 'deny' })
-  t.same(config.servingContainers.ignore, ['istio-proxy', 'linkerd-proxy'])
+  t.same(config.servingContainers.ignore, ['istio-proxy', 'linkerd-proxy', 'kube-rbac-proxy'])
+  t.ok(config.servingContainers.nonServingPortNames.includes('metrics'))
 })
 
 t.test('invalid configs name the JSON path and the reason', async (t) => {

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { handleAdmission } from '../src/admission/handle.ts'
-import { ClusterCache, CACHED_RESOURCES, loadKubeConfig } from '../src/cluster/cache.ts'
+import { ClusterCache, loadKubeConfig } from '../src/cluster/cache.ts'
+import { CACHED_RESOURCES } from '../src/contract/registry.ts'
 import { storeFrom } from '../src/cluster/ingest.ts'
 import { listPages } from '../src/cluster/kube-client.ts'
 import { loadConfig } from '../src/config/load.ts'
@@ -83,7 +84,7 @@ let fetchMs = 0
   fetchMs = performance.now() - start
 }
 const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }))
-const cache = new ClusterCache({ kc, logger: silent, pageSize: 500 })
+const cache = new ClusterCache({ resources: CACHED_RESOURCES, kc, logger: silent, pageSize: 500 })
 const syncStart = performance.now()
 cache.start()
 const synced = await cache.waitForSync(60_000)

@@ -23,12 +23,8 @@ function indent(text: string, by: string): string {
   return text.split('\n').map((line) => by + line).join('\n')
 }
 
-/** Where each rule's page (docs/rules/<id>.md in the repository) is published. */
-export const RULE_DOCS_BASE = 'https://github.com/hitless-dev/hitless/blob/main/docs/rules/'
-
-export function ruleDocsUrl(ruleId: string): string {
-  return `${RULE_DOCS_BASE}${ruleId}.md`
-}
+export { RULE_DOCS_BASE, ruleDocsUrl } from '../rules/docs-url.ts'
+import { ruleDocsUrl } from '../rules/docs-url.ts'
 
 function denyEntry(finding: Finding): string {
   const rule = ruleById(finding.rule)

@@ -1,7 +1,7 @@
 // `hitless audit --cluster`: the live objects to audit, listed through @kubernetes/client-node's
 // KubeConfig (whole objects this time: the pod-spec rules read templates), one namespace or all.
 import type { KubeConfig } from '@kubernetes/client-node'
-import { CACHED_RESOURCES } from '../cluster/cache.ts'
+import { CACHED_RESOURCES } from '../contract/registry.ts'
 import { getJson, listPages } from '../cluster/kube-client.ts'
 import type { KubeObject } from '../engine/types.ts'
 import type { Manifest } from './manifests.ts'

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Readiness } from '../app.ts'
 import { ClusterCache, loadKubeConfig } from '../cluster/cache.ts'
+import { CACHED_RESOURCES } from '../contract/registry.ts'
 import type { Logger } from '../log.ts'
 import type { KubernetesVersion } from '../rules/rule.ts'
 import { UsageError } from './options.ts'
@@ -34,7 +35,7 @@ export function clusterWanted(mode: string, kubeconfig: string | undefined): boo
 export function connectCluster(kubeconfig: string | undefined, logger: Logger, onVersion: (version: KubernetesVersion) => void = () => {}): ClusterAccess {
   const kc = loadKubeConfig(kubeconfig)
   const server = kc.getCurrentCluster()!.server
-  const cache = new ClusterCache({ kc, logger, liveness: { onVersion } })
+  const cache = new ClusterCache({ kc, resources: CACHED_RESOURCES, logger, liveness: { onVersion } })
   cache.start()
   logger.info({ server }, 'watching the cluster')
   return {

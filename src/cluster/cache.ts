@@ -13,19 +13,10 @@ import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
 
-export const CACHED_RESOURCES: readonly { kind: string; path: string }[] = [
-  { kind: 'Namespace', path: '/api/v1/namespaces' },
-  { kind: 'Service', path: '/api/v1/services' },
-  { kind: 'Pod', path: '/api/v1/pods' },
-  { kind: 'ReplicationController', path: '/api/v1/replicationcontrollers' },
-  { kind: 'Deployment', path: '/apis/apps/v1/deployments' },
-  { kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets' },
-  { kind: 'DaemonSet', path: '/apis/apps/v1/daemonsets' },
-  { kind: 'ReplicaSet', path: '/apis/apps/v1/replicasets' },
-]
-
 export interface ClusterCacheOptions {
   kc: KubeConfig
+  /** The kinds to list and watch (derived from the rules: src/contract/registry.ts). */
+  resources: readonly { kind: string; path: string }[]
   logger: Logger
   staleAfterMs?: number
   pageSize?: number
@@ -53,7 +44,7 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   constructor(options: ClusterCacheOptions) {
     this.staleAfterMs = options.staleAfterMs ?? 30_000
-    this.reflectors = CACHED_RESOURCES.map(
+    this.reflectors = options.resources.map(
       ({ kind, path }) =>
         new Reflector({
           kc: options.kc,

@@ -5,18 +5,10 @@ import type { KubeObject } from '../engine/types.ts'
 import { namespaceInfo } from '../engine/namespaces.ts'
 import { serviceRecord, shared, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import { ClusterStore } from './store.ts'
+import { KIND_NAMES, KINDS } from '../kinds.ts'
 
-/** The kinds the cache reads, with the API group each belongs to. */
-export const CACHED_KINDS: Record<string, string> = {
-  Namespace: '',
-  Service: '',
-  Pod: '',
-  ReplicationController: '',
-  Deployment: 'apps',
-  StatefulSet: 'apps',
-  DaemonSet: 'apps',
-  ReplicaSet: 'apps',
-}
+/** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
+export const CACHED_KINDS: Record<string, string> = Object.fromEntries(KIND_NAMES.map((kind) => [kind, KINDS[kind].group]))
 
 /** Other kinds whose pod templates make pods a Service can select (in manifest sets; not watched). */
 export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob: 'batch', Rollout: 'argoproj.io' }

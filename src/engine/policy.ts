@@ -1,13 +1,13 @@
 // Binds a validated Config to the rule registry: which rules run, with which action and options.
 import { ConfigError, type Config } from '../config/load.ts'
 import { RULES } from '../rules/index.ts'
-import type { Rule, RuleSettings } from '../rules/rule.ts'
+import type { RegisteredRule, RuleSettings } from '../rules/rule.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 import type { Mode } from './mode.ts'
 import type { Action } from './types.ts'
 
 export interface ActiveRule {
-  rule: Rule<any>
+  rule: RegisteredRule
   action: Exclude<Action, 'off'>
   options: Record<string, unknown>
 }

@@ -1,13 +1,15 @@
 // --format sarif: SARIF 2.1.0 for code-scanning upload. Rule metadata carries help text; results carry
 // file and line; exempted findings are suppressed in source, with the exemption's reason.
 import type { AuditResult } from '../audit/run.ts'
-import { ruleById, RULES } from '../rules/index.ts'
+import { ruleDocsUrl } from '../rules/docs-url.ts'
+import { RULES } from '../rules/index.ts'
+import type { RegisteredRule } from '../rules/rule.ts'
 import { locate, oneLineFix } from './common.ts'
 
 const LEVEL = { deny: 'error', warn: 'warning', exempt: 'note' } as const
 
-export function renderSarif(result: AuditResult, version: string): string {
-  const rules = RULES.map((rule) => ({
+export function renderSarif(result: AuditResult, version: string, registry: readonly RegisteredRule[] = RULES): string {
+  const rules = registry.map((rule) => ({
     id: rule.id,
     name: rule.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: rule.summary },
@@ -16,7 +18,8 @@ export function renderSarif(result: AuditResult, version: string): string {
       text: `${rule.summary} ${rule.why}. Exempt an object with the annotations hitless.dev/exempt, hitless.dev/exempt-reason and hitless.dev/exempt-until.`,
       markdown: `**${rule.summary}**\n\nWithout it, ${rule.why}.\n\nTo exempt an object, annotate it with \`hitless.dev/exempt: ${rule.id}\`, \`hitless.dev/exempt-reason\` and \`hitless.dev/exempt-until\`.`,
     },
-    defaultConfiguration: { level: 'error' },
+    helpUri: ruleDocsUrl(rule.id),
+    defaultConfiguration: { level: rule.defaultAction === 'deny' ? 'error' : 'warning' },
     properties: { tags: ['kubernetes', 'reliability'] },
   }))
   const results = result.findings.map((finding) => {
@@ -25,7 +28,7 @@ export function renderSarif(result: AuditResult, version: string): string {
     const exemption = finding.exemption
     return {
       ruleId: finding.rule,
-      ruleIndex: RULES.findIndex((r) => r.id === finding.rule),
+      ruleIndex: registry.findIndex((r) => r.id === finding.rule),
       level: LEVEL[finding.level],
       message: { text: `${ref}: ${finding.message}. Fix: ${oneLineFix(finding.fix)}` },
       locations: [
@@ -42,7 +45,7 @@ export function renderSarif(result: AuditResult, version: string): string {
         },
       ],
       ...(exemption?.honoured ? { suppressions: [{ kind: 'inSource', justification: exemption.reason ?? '' }] } : {}),
-      properties: { action: finding.action, outcome: finding.outcome, ...(finding.container ? { container: finding.container } : {}), why: ruleById(finding.rule)?.why },
+      properties: { action: finding.action, outcome: finding.outcome, ...(finding.container ? { container: finding.container } : {}), why: registry.find((r) => r.id === finding.rule)?.why },
     }
   })
   const invocation = {

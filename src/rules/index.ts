@@ -5,11 +5,10 @@ import { preStop } from './pre-stop.ts'
 import { terminationGracePeriod } from './termination-grace-period.ts'
 import { serviceSelector } from './service-selector.ts'
 import { serviceTargetPort } from './service-target-port.ts'
-import type { Rule } from './rule.ts'
+import type { RegisteredRule } from './rule.ts'
 
-// Each rule narrows its own options; the registry holds them at the common shape.
-export const RULES: readonly Rule<any>[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort]
 
-export function ruleById(id: string): Rule<any> | undefined {
+export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)
 }

@@ -9,7 +9,8 @@ import { podTemplateOf, type Handler } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { longRunningContainers } from '../workloads/containers.ts'
 import { servingSlots } from './serving.ts'
-import type { KubernetesVersion, Rule } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { defineRule, type KubernetesVersion } from './rule.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
 
@@ -64,11 +65,35 @@ export function injectedBesideOwner(preStop: Handler, injectedNow: Handler): Han
   return injected.filter((type) => type === style).slice(0, present.length - 1)
 }
 
-export const preStop: Rule<PreStopOptions> = {
+export const preStop = defineRule<PreStopOptions>({
   id: 'pre-stop',
   summary: 'Every serving container has a preStop hook that gives endpoints time to drain.',
   why: 'without one, the container stops while load balancers still send it requests (502/503 on rollouts)',
   fixable: true,
+  remedy: "a sleep of `sleepSeconds` (5); the owner's own hook wins over an injected one",
+  defaultAction: 'mutate',
+  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
+  reads: ['Service'],
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['sleepSeconds', 'style'],
+    properties: {
+      sleepSeconds: {
+        description: 'Seconds the injected preStop hook sleeps so endpoints are removed before SIGTERM.',
+        type: 'integer',
+        minimum: 1,
+        maximum: 300,
+        default: 5,
+      },
+      style: {
+        description: 'auto: the native sleep action when the API server is known to be >= 1.30, exec sleep when it is older or its version is not known yet (native without a cluster); sleep or exec: always that.',
+        type: 'string',
+        enum: ['auto', 'sleep', 'exec'],
+        default: 'auto',
+      },
+    },
+  },
   check({ review, options, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
@@ -105,4 +130,4 @@ export const preStop: Rule<PreStopOptions> = {
       })
     return [...conflicts, ...missing]
   },
-}
+})

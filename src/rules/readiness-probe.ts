@@ -4,13 +4,19 @@
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { servingSlots } from './serving.ts'
-import type { Rule } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { defineRule } from './rule.ts'
 
-export const readinessProbe: Rule = {
+export const readinessProbe = defineRule({
   id: 'readiness-probe',
   summary: 'Every serving container has a readinessProbe.',
   why: 'without one, pods receive traffic before they can serve it (503s during rollouts)',
   fixable: false,
+  remedy: 'never invented: only the app knows when it is ready',
+  defaultAction: 'deny',
+  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
+  // Services decide which containers serve (./serving.ts).
+  reads: ['Service'],
   check({ review, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
@@ -29,4 +35,4 @@ export const readinessProbe: Rule = {
         }
       })
   },
-}
+})

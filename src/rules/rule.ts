@@ -1,7 +1,20 @@
-// The contract every rule module fulfils. The engine knows rules only through this shape, so a new
-// rule is one file plus its entry in ./index.ts and its options in rules/schema.json.
+// The contract every rule module fulfils: its whole truth in one file. What it judges and what it reads
+// from the cluster are declared here, and the webhook configurations, RBAC, the cache's watches, the
+// config schema and defaults, SARIF metadata and the docs index are derived from those declarations
+// (src/contract/derive.ts; `npm run generate` writes the files, a test checks them). A new rule is its
+// file, its entry in ./index.ts, its fixtures and its page under docs/rules/.
+import type { JSONSchemaType } from 'ajv'
 import type { ClusterView } from '../cluster/view.ts'
-import type { KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
+import type { Action, KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
+import type { KindName } from '../kinds.ts'
+
+export type JudgedOperation = 'CREATE' | 'UPDATE' | 'DELETE'
+
+/** Reviews a rule wants the API server to send: these kinds, on these operations. */
+export interface RuleTarget {
+  kinds: readonly KindName[]
+  operations: readonly JudgedOperation[]
+}
 
 export interface KubernetesVersion {
   major: number
@@ -33,7 +46,7 @@ export interface RuleContext<Options> {
   settings: RuleSettings
 }
 
-export interface Rule<Options = Record<string, unknown>> {
+export interface Rule<Options = Record<string, never>> {
   id: string
   /** One line: what the rule requires. */
   summary: string
@@ -41,5 +54,29 @@ export interface Rule<Options = Record<string, unknown>> {
   why: string
   /** Whether check() returns patches, so `mutate` is a meaningful action. */
   fixable: boolean
+  /** One line: what the fix is (the rules tables show it). */
+  remedy: string
+  /** The action when the config says nothing. */
+  defaultAction: Exclude<Action, 'off'>
+  /** What it judges: the admission webhook rules are derived from these. */
+  judges: readonly RuleTarget[]
+  /** What it reads from the cluster: the cache's watches and the RBAC grants are derived from these. */
+  reads: readonly KindName[]
+  /** Its options (not `action`), typed; every property has a default. Omitted: no options. */
+  options?: JSONSchemaType<Options>
   check(context: RuleContext<Options>): RuleFinding[]
+}
+
+/** A rule as the registry holds it: its options' type erased (the config is validated against its schema). */
+export interface RegisteredRule extends Omit<Rule, 'check' | 'options'> {
+  options?: { type: 'object'; properties?: Record<string, unknown>; required?: readonly string[] }
+  check(context: RuleContext<Record<string, unknown>>): RuleFinding[]
+}
+
+/**
+ * Declares a rule with typed options. The one place the type is erased: the engine hands check() only
+ * options that passed the rule's own schema (with its defaults), so they are `Options`.
+ */
+export function defineRule<Options = Record<string, never>>(rule: Rule<Options>): RegisteredRule {
+  return rule as unknown as RegisteredRule
 }

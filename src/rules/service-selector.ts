@@ -6,7 +6,8 @@ import { selectsPods, type ServiceRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../engine/types.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { describeWorkloads, othersMatching, referentialCheck, type Subject } from './referential.ts'
-import type { Rule } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { defineRule } from './rule.ts'
 
 function selectorFix(view: ClusterView, service: ServiceRecord): string {
   // Suggest the labels of the workload that shares most of the selector's pairs, if any does.
@@ -55,10 +56,15 @@ function judgeRelabel(view: ClusterView, subject: Extract<Subject, { type: 'work
   return findings
 }
 
-export const serviceSelector: Rule = {
+export const serviceSelector = defineRule({
   id: 'service-selector',
   summary: "A Service's selector matches pods in its namespace, and workload changes do not orphan a Service.",
   why: 'a Service that selects no pods has no endpoints, and every request through it fails with 503',
   fixable: false,
+  remedy: 'the selector (or labels) to use',
+  defaultAction: 'deny',
+  // Services on their own writes, workloads on the UPDATEs that could orphan one.
+  judges: [{ kinds: ['Service', ...POD_TEMPLATE_KINDS], operations: ['CREATE', 'UPDATE'] }],
+  reads: ['Service', ...POD_TEMPLATE_KINDS],
   check: referentialCheck('service-selector', { service: judgeService, workload: judgeRelabel }),
-}
+})

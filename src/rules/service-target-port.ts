@@ -6,7 +6,8 @@ import { servicesSelecting, type ClusterView } from '../cluster/view.ts'
 import type { ServiceRecord, WorkloadRecord } from '../cluster/records.ts'
 import type { RuleFinding } from '../engine/types.ts'
 import { describeWorkloads, referentialCheck } from './referential.ts'
-import type { Rule } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { defineRule } from './rule.ts'
 
 const portLabel = (port: ServiceRecord['ports'][number]) => (port.name ? `"${port.name}" (${port.port})` : String(port.port))
 const declares = (record: WorkloadRecord, target: string | number) =>
@@ -79,13 +80,18 @@ function judgePortRemoval(view: ClusterView, current: WorkloadRecord, old: Workl
   )
 }
 
-export const serviceTargetPort: Rule = {
+export const serviceTargetPort = defineRule({
   id: 'service-target-port',
   summary: "Every named targetPort of a Service is declared by the containers it selects.",
   why: 'a Service port whose target no selected container declares has no endpoints (502/503)',
   fixable: false,
+  remedy: "the Service's `targetPort` when the pods declare its port under another name, else the port to declare",
+  defaultAction: 'deny',
+  // Services on their own writes, workloads on the UPDATEs that could orphan one.
+  judges: [{ kinds: ['Service', ...POD_TEMPLATE_KINDS], operations: ['CREATE', 'UPDATE'] }],
+  reads: ['Service', ...POD_TEMPLATE_KINDS],
   check: referentialCheck('service-target-port', {
     service: (view, subject) => judgeService(view, subject.service),
     workload: (view, subject) => judgePortRemoval(view, subject.current, subject.old),
   }),
-}
+})

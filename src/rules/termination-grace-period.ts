@@ -6,7 +6,8 @@ import { podTemplateOf } from '../workloads/pod-template.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
-import type { Rule } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { defineRule } from './rule.ts'
 import { servingSlots } from './serving.ts'
 
 /** The value at a path of tokens, or undefined. */
@@ -26,11 +27,29 @@ export interface GracePeriodOptions {
   drainSeconds: number
 }
 
-export const terminationGracePeriod: Rule<GracePeriodOptions> = {
+export const terminationGracePeriod = defineRule<GracePeriodOptions>({
   id: 'termination-grace-period',
   summary: 'terminationGracePeriodSeconds covers the longest preStop sleep plus time to drain.',
   why: 'a shorter grace period SIGKILLs containers while they still finish requests (502s on rollouts)',
   fixable: true,
+  remedy: 'raised to the longest preStop sleep + `drainSeconds` (10)',
+  defaultAction: 'mutate',
+  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
+  reads: ['Service'],
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['drainSeconds'],
+    properties: {
+      drainSeconds: {
+        description: 'Seconds the application needs after SIGTERM to finish in-flight requests.',
+        type: 'integer',
+        minimum: 0,
+        maximum: 3600,
+        default: 10,
+      },
+    },
+  },
   check({ review, original, options, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
@@ -63,4 +82,4 @@ export const terminationGracePeriod: Rule<GracePeriodOptions> = {
       },
     ]
   },
-}
+})

@@ -9,6 +9,7 @@ import { ClusterCache, loadKubeConfig, readServerVersion } from '../../src/clust
 import type { KubeObject } from '../../src/engine/types.ts'
 import { createLogger } from '../../src/log.ts'
 import { FakeApiServer } from '../helpers/fake-apiserver.ts'
+import { CACHED_RESOURCES } from '../../src/contract/registry.ts'
 
 const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }))
 const ns = (name: string, labels = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } })
@@ -37,12 +38,12 @@ async function eventually(t: Test, check: () => boolean, what: string, ms = 5000
   t.ok(check(), what)
 }
 
-async function setup(t: Test, seed: KubeObject[], options: Partial<ConstructorParameters<typeof ClusterCache>[0]> = {}) {
+async function setup(t: Test, seed: KubeObject[], options: Partial<Omit<ConstructorParameters<typeof ClusterCache>[0], 'resources'>> = {}) {
   const fake = new FakeApiServer()
   fake.seed(seed)
   await fake.start()
   const kubeconfig = await fake.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'hitless-kc-')), 'config'))
-  const cache = new ClusterCache({ kc: loadKubeConfig(kubeconfig), logger, pageSize: 2, backoff: { initialMs: 10, maxMs: 100 }, ...options })
+  const cache = new ClusterCache({ resources: CACHED_RESOURCES, kc: loadKubeConfig(kubeconfig), logger, pageSize: 2, backoff: { initialMs: 10, maxMs: 100 }, ...options })
   t.teardown(async () => {
     cache.stop()
     await fake.stop()
@@ -175,7 +176,7 @@ t.test('the version comes from the first answer, without holding anything up', a
   const { fake, kubeconfig } = await setup(t, [])
   fake.version = { major: '1', minor: '20', gitVersion: 'v1.20.2' }
   const seen: unknown[] = []
-  const cache = new ClusterCache({ kc: loadKubeConfig(kubeconfig), logger, liveness: { onVersion: (v) => seen.push(v) } })
+  const cache = new ClusterCache({ resources: CACHED_RESOURCES, kc: loadKubeConfig(kubeconfig), logger, liveness: { onVersion: (v) => seen.push(v) } })
   t.teardown(() => cache.stop())
   t.equal(cache.serverVersion(), undefined, 'unknown before start')
   cache.start()

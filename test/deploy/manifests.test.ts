@@ -8,7 +8,8 @@ import { hasKubectl } from '../helpers/kubectl.ts'
 import { loadAll } from 'js-yaml'
 import { parseManifests } from '../../src/audit/manifests.ts'
 import { auditManifests } from '../../src/audit/run.ts'
-import { CACHED_RESOURCES } from '../../src/cluster/cache.ts'
+import { CACHED_RESOURCES, RULES } from '../../src/contract/registry.ts'
+import { readerRbacRules, webhookRules } from '../../src/contract/derive.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { KubeObject } from '../../src/engine/types.ts'
 import { configFrom } from '../helpers/objects.ts'
@@ -54,6 +55,7 @@ t.test('the Deployment ships the way hitless asks others to ship', async (t) => 
 
 t.test('RBAC: read-only, exactly what the cache reads, no Secrets', async (t) => {
   const role = find(base, 'ClusterRole')
+  t.same(role.rules, readerRbacRules(RULES), 'derived from what the rules read')
   const granted = role.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
   const needed = CACHED_RESOURCES.map(({ path }) => `${path.startsWith('/apis/') ? path.split('/')[2] : ''}/${path.split('/').pop()}`).sort()
   t.same(granted, needed)
@@ -74,9 +76,9 @@ t.test('webhook configurations', async (t) => {
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease', 'hitless-system'] },
       { key: 'hitless.dev/ignore', operator: 'DoesNotExist' },
     ])
-    const covered = hook.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
-    const workloads = ['/pods', '/replicationcontrollers', 'apps/daemonsets', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets']
-    t.same(covered, hook === mutating ? workloads : [...workloads, '/services'].sort(), hook === mutating ? 'mutating: no Services (no rule mutates them)' : 'validating')
+    // Exactly what the rules declare they judge (src/contract/derive.ts); the mutating one only what they can fix.
+    t.same(hook.rules, webhookRules(RULES, hook === mutating ? 'mutating' : 'validating'), hook === mutating ? 'mutating: what fixable rules judge' : 'validating: what every rule judges')
+    t.notOk(hook === mutating && hook.rules.some((r: any) => r.resources.includes('services')), 'no Services in the mutating webhook: no rule fixes them')
     t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE'), 'CREATE and UPDATE only: DELETE is never judged')
     t.match(hook.clientConfig.service, { name: 'hitless', namespace: 'hitless-system', port: 443 })
   }

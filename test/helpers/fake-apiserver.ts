@@ -5,7 +5,7 @@
 // objects, drop watches, compact history, fail requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { writeFile } from 'node:fs/promises'
-import { CACHED_RESOURCES } from '../../src/cluster/cache.ts'
+import { CACHED_RESOURCES } from '../../src/contract/registry.ts'
 import type { KubeObject } from '../../src/engine/types.ts'
 
 interface Collection {

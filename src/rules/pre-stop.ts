@@ -8,8 +8,7 @@ import { pointer } from '../engine/json-pointer.ts'
 import { podTemplateOf, type Handler } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { longRunningContainers } from '../workloads/containers.ts'
-import { servingSlots } from './serving.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import { defineRule, type KubernetesVersion } from './rule.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
@@ -72,8 +71,7 @@ export const preStop = defineRule<PreStopOptions>({
   fixable: true,
   remedy: "a sleep of `sleepSeconds` (5); the owner's own hook wins over an injected one",
   defaultAction: 'mutate',
-  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
-  reads: ['Service'],
+  ...POD_SPEC_SCOPE,
   options: {
     type: 'object',
     additionalProperties: false,

@@ -3,8 +3,7 @@
 // Never fixed by mutation: only the application knows what "ready" means.
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
-import { servingSlots } from './serving.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import { defineRule } from './rule.ts'
 
 export const readinessProbe = defineRule({
@@ -14,9 +13,7 @@ export const readinessProbe = defineRule({
   fixable: false,
   remedy: 'never invented: only the app knows when it is ready',
   defaultAction: 'deny',
-  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
-  // Services decide which containers serve (./serving.ts).
-  reads: ['Service'],
+  ...POD_SPEC_SCOPE,
   check({ review, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []

@@ -15,7 +15,14 @@ import type { KubeObject, ReviewInput } from '../engine/types.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import type { ContainerPort, PodTemplate } from '../workloads/pod-template.ts'
 import { namespaceOf } from './referential.ts'
-import type { RuleSettings } from './rule.ts'
+import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import type { RegisteredRule, RuleSettings } from './rule.ts'
+
+/** What the pod-spec rules judge and read: pod templates on every write, and the Services that decide what serves. */
+export const POD_SPEC_SCOPE: Pick<RegisteredRule, 'judges' | 'reads'> = {
+  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
+  reads: ['Service'],
+}
 
 export interface ServingSlot extends ContainerSlot {
   /** Why the container was judged serving, for the finding: `Service shop/web targets its port http`. */

@@ -6,9 +6,8 @@ import { podTemplateOf } from '../workloads/pod-template.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
 import { defineRule } from './rule.ts'
-import { servingSlots } from './serving.ts'
+import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 
 /** The value at a path of tokens, or undefined. */
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
@@ -34,8 +33,7 @@ export const terminationGracePeriod = defineRule<GracePeriodOptions>({
   fixable: true,
   remedy: 'raised to the longest preStop sleep + `drainSeconds` (10)',
   defaultAction: 'mutate',
-  judges: [{ kinds: POD_TEMPLATE_KINDS, operations: ['CREATE', 'UPDATE'] }],
-  reads: ['Service'],
+  ...POD_SPEC_SCOPE,
   options: {
     type: 'object',
     additionalProperties: false,

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
-import type { Logger } from './log.ts'
+import type { Logger } from './log/log.ts'
 import { createMetrics, type MetricsOptions } from './metrics.ts'
 import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
 

@@ -3,7 +3,7 @@
 import { Agent, request } from 'node:https'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { createLogger } from '../src/log.ts'
+import { createLogger } from '../src/log/log.ts'
 import { startServer } from '../src/server.ts'
 import { admissionReview, loadYaml, policyFrom } from './helpers/objects.ts'
 import { testCertificates } from './helpers/tls.ts'

@@ -1,7 +1,7 @@
 // A large, deterministic cluster: NAMESPACES namespaces, each with SERVICES Services and PODS pods or
 // templates (a tenth Deployments, each behind one Service; the rest Pods no controller owns). Every pod
 // carries a unique label as well as shared ones, so sharing cannot hide per-pod cost.
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 
 export const SIZE = { namespaces: 1_000, servicesPerNamespace: 10, podsPerNamespace: 100 }
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config/load.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
-import { createLogger } from '../../src/log.ts'
+import { createLogger } from '../../src/log/log.ts'
 import { startServer } from '../../src/server.ts'
 
 import { reportCpuOnSignal } from '../lib/cpu-report.ts'

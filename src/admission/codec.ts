@@ -2,7 +2,7 @@
 // ReviewInput the engine judges. Anything wrong is named, with the uid when one could be read, so the
 // answer can still be an AdmissionReview the API server shows the user.
 import { Ajv } from 'ajv'
-import type { AdmissionOperation, KubeObject, ReviewInput } from '../engine/types.ts'
+import type { AdmissionOperation, KubeObject, ReviewInput } from '../model/types.ts'
 
 export interface AdmissionRequest {
   uid: string

@@ -4,7 +4,7 @@ import { decide, outcomeOf, type Decision, type Endpoint, type Outcome } from '.
 import { objectRef } from '../engine/evaluate.ts'
 import { judge, STANDALONE, type ReviewEnvironment } from '../engine/judge.ts'
 import type { Policy } from '../engine/policy.ts'
-import type { Finding } from '../engine/types.ts'
+import type { Finding } from '../model/types.ts'
 import { shapeError } from '../workloads/shape.ts'
 import { decodeReview } from './codec.ts'
 import { badRequestReview, decisionReview, type AdmissionReviewOut } from './response.ts'

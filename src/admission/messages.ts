@@ -3,7 +3,7 @@
 import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from '../exemptions/annotations.ts'
 import { ruleById } from '../rules/index.ts'
 import type { Decision } from '../engine/decide.ts'
-import type { Finding, ObjectRef } from '../engine/types.ts'
+import type { Finding, ObjectRef } from '../model/types.ts'
 
 // Kubernetes asks for warnings under 120 characters and truncates long or many ones.
 const MAX_WARNING_LENGTH = 160

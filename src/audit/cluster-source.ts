@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
 import { getJson, listPages } from '../cluster/kube-client.ts'
-import type { KubeObject } from '../engine/types.ts'
+import type { KubeObject } from '../model/types.ts'
 import type { Manifest } from './manifests.ts'
 
 function namespacedPath(path: string, namespace: string | undefined): string {

@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import jsYaml, { CORE_SCHEMA, load, type Type } from 'js-yaml'
 import { LineCounter, parseDocument } from 'yaml'
-import type { KubeObject } from '../engine/types.ts'
+import type { KubeObject } from '../model/types.ts'
 
 export interface Manifest {
   object: KubeObject

@@ -3,7 +3,7 @@
 // it; 2: usage error, or input that could not be read or parsed (the rest is still audited).
 import { loadManifests, type InputError, type Manifest } from '../audit/manifests.ts'
 import { auditManifests } from '../audit/run.ts'
-import type { KubernetesVersion } from '../rules/rule.ts'
+import type { KubernetesVersion } from '../model/types.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { summarize, type FailOn } from '../report/common.ts'
 import { renderJson } from '../report/json.ts'

@@ -7,8 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Readiness } from '../app.ts'
 import { ClusterCache, loadKubeConfig } from '../cluster/cache.ts'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
-import type { Logger } from '../log.ts'
-import type { KubernetesVersion } from '../rules/rule.ts'
+import type { Logger } from '../log/log.ts'
+import type { KubernetesVersion } from '../model/types.ts'
 import { UsageError } from './options.ts'
 
 export interface ClusterAccess {

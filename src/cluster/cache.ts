@@ -3,9 +3,9 @@
 // not answer, while a watch restarted because of that has not resumed, and while any watch has been
 // broken for longer than staleAfterMs. All of it shows in /readyz and in the referential rules' answers.
 import { KubeConfig } from '@kubernetes/client-node'
-import type { NamespaceDirectory, NamespaceInfo } from '../engine/namespaces.ts'
-import type { Logger } from '../log.ts'
-import type { KubernetesVersion } from '../rules/rule.ts'
+import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
+import type { Logger } from '../log/log.ts'
+import type { KubernetesVersion } from '../model/types.ts'
 import { getJson } from './kube-client.ts'
 import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
 import type { ServiceRecord, WorkloadRecord } from './records.ts'

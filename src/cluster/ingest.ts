@@ -1,11 +1,11 @@
 // Puts whole objects into the store as lean records (and takes them out). The reflector feeds it from
 // list/watch; CLI audits and tests feed it from manifests.
-import { apiGroupOf } from '../engine/api-group.ts'
-import type { KubeObject } from '../engine/types.ts'
-import { namespaceInfo } from '../engine/namespaces.ts'
+import { apiGroupOf } from '../model/api-group.ts'
+import type { KubeObject } from '../model/types.ts'
+import { namespaceInfo } from '../model/namespaces.ts'
 import { serviceRecord, shared, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import { ClusterStore } from './store.ts'
-import { KIND_NAMES, KINDS } from '../kinds.ts'
+import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
 /** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
 export const CACHED_KINDS: Record<string, string> = Object.fromEntries(KIND_NAMES.map((kind) => [kind, KINDS[kind].group]))

@@ -5,8 +5,8 @@
 // watches are restarted, so they resume from the last version as soon as the server is back.
 // The first answer also gives the server's version, without holding up start-up.
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { Logger } from '../log.ts'
-import type { KubernetesVersion } from '../rules/rule.ts'
+import type { Logger } from '../log/log.ts'
+import type { KubernetesVersion } from '../model/types.ts'
 import { getJson, KubeHttpError } from './kube-client.ts'
 
 export interface LivenessState {

@@ -1,7 +1,7 @@
 // The lean records the cache keeps instead of whole objects: only what the rules read. The cache shares
 // port lists and Service port lists (few distinct values) between records; label sets are not shared:
 // they are mostly unique per object, and an intern table keyed by them would keep a key per label set.
-import type { KubeObject } from '../engine/types.ts'
+import type { KubeObject } from '../model/types.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
 
 export interface DeclaredPort {

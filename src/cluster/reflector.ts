@@ -4,8 +4,8 @@
 // that breaks is a failure (jittered exponential back-off, resumed from the last version); only 410
 // Gone (the version was compacted away) or a failed list leads to a list. There are no periodic lists.
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { Logger } from '../log.ts'
-import type { KubeObject } from '../engine/types.ts'
+import type { Logger } from '../log/log.ts'
+import type { KubeObject } from '../model/types.ts'
 import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
 import { listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
 import type { ClusterStore } from './store.ts'

@@ -3,7 +3,7 @@
 // memory (BENCHMARKS.md): records are keyed by kind then name (no composite key strings), a label
 // pair held by one record points at it directly (most pods carry some unique label), and each
 // namespace name is stored once.
-import type { NamespaceDirectory, NamespaceInfo } from '../engine/namespaces.ts'
+import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
 import { CONTROLLER_POD_LABEL_KEYS, selectsPods, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
 import schema from '../../rules/schema.json' with { type: 'json' }
-import { parsePointer } from '../engine/json-pointer.ts'
-import type { Mode } from '../engine/mode.ts'
-import type { Action } from '../engine/types.ts'
+import { parsePointer } from '../model/json-pointer.ts'
+import type { Mode } from '../model/types.ts'
+import type { Action } from '../model/types.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../rules/default.yaml', import.meta.url))

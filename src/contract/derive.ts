@@ -2,7 +2,7 @@
 // cluster cache's watches and the RBAC that allows them, the config schema's rules section and the
 // defaults, and the rules table for the docs. `npm run generate` writes them into their files
 // (scripts/generate.ts); test/contract checks the files match, so a rule is added by its file alone.
-import { KINDS, KIND_NAMES, listPath, type KindName } from '../kinds.ts'
+import { KINDS, KIND_NAMES, listPath, type KindName } from '../model/kinds.ts'
 import type { JudgedOperation, RegisteredRule } from '../rules/rule.ts'
 
 const OPERATIONS: readonly JudgedOperation[] = ['CREATE', 'UPDATE', 'DELETE']

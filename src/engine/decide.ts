@@ -3,7 +3,7 @@
 // In audit mode nothing is denied or patched: the same findings come back as would-deny/would-patch.
 import { isExempted, type Evaluation } from './evaluate.ts'
 import type { Mode } from './mode.ts'
-import type { Finding, PatchOperation } from './types.ts'
+import type { Finding, PatchOperation } from '../model/types.ts'
 
 export type Endpoint = 'mutate' | 'validate'
 

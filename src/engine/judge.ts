@@ -2,9 +2,9 @@
 // rules' findings with exemptions resolved. The webhook and the CLI both start here.
 import { evaluate, type Evaluation } from './evaluate.ts'
 import { effectiveMode, MODE_LABEL, type NamespaceMode } from './mode.ts'
-import { NO_NAMESPACES, type NamespaceDirectory } from './namespaces.ts'
+import { NO_NAMESPACES, type NamespaceDirectory } from '../model/namespaces.ts'
 import type { Policy } from './policy.ts'
-import type { ReviewInput } from './types.ts'
+import type { ReviewInput } from '../model/types.ts'
 
 export interface ReviewEnvironment {
   now(): Date

@@ -1,9 +1,10 @@
 // enforce or audit, globally from the config and per Namespace from its hitless.dev/mode label
 // (which may also turn hitless off for that namespace).
-import type { NamespaceInfo } from './namespaces.ts'
+import type { Mode } from '../model/types.ts'
+import type { NamespaceInfo } from '../model/namespaces.ts'
 
 export const MODE_LABEL = 'hitless.dev/mode'
-export type Mode = 'enforce' | 'audit'
+export type { Mode }
 export type NamespaceMode = Mode | 'off'
 
 export interface EffectiveMode {

@@ -4,7 +4,7 @@ import { RULES } from '../rules/index.ts'
 import type { RegisteredRule, RuleSettings } from '../rules/rule.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 import type { Mode } from './mode.ts'
-import type { Action } from './types.ts'
+import type { Action } from '../model/types.ts'
 
 export interface ActiveRule {
   rule: RegisteredRule

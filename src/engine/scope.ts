@@ -2,7 +2,7 @@
 // webhook causing the outage it exists to prevent.
 import { controllerOwner } from '../workloads/pod-template.ts'
 import type { UserInfo } from '../exemptions/resolve.ts'
-import type { ReviewInput } from './types.ts'
+import type { ReviewInput } from '../model/types.ts'
 
 /** Why a review is out of scope, or undefined when the rules should judge it. */
 export function skipReason(review: ReviewInput): string | undefined {

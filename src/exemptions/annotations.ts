@@ -1,13 +1,13 @@
 // The exemption annotations (contract keys) as written on an object or a Namespace, parsed but not
 // yet judged.
-import type { KubeObject } from '../engine/types.ts'
+import type { ExemptionSource, KubeObject } from '../model/types.ts'
 
 export const EXEMPT_ANNOTATION = 'hitless.dev/exempt'
 export const REASON_ANNOTATION = 'hitless.dev/exempt-reason'
 export const UNTIL_ANNOTATION = 'hitless.dev/exempt-until'
 const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION] as const
 
-export type ExemptionSource = 'object' | 'namespace'
+export type { ExemptionSource }
 
 export interface ExemptionEntry {
   /** A rule id, or '*' for every rule. */

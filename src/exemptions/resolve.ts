@@ -8,6 +8,7 @@ import {
   type ExemptionAnnotations,
   type ExemptionSource,
 } from './annotations.ts'
+import type { ExemptionVerdict, UserInfo } from '../model/types.ts'
 import { isApprover } from './approval.ts'
 import { expiryInstant } from './expiry.ts'
 
@@ -19,14 +20,7 @@ export interface ExemptionPolicy {
   forbiddenRules: string[]
 }
 
-export interface UserInfo {
-  username?: string
-  groups?: string[]
-}
-
-export type ExemptionVerdict =
-  | { honoured: true; source: ExemptionSource; reason?: string; until?: string }
-  | { honoured: false; source: ExemptionSource; why: string }
+export type { ExemptionVerdict, UserInfo }
 
 export interface ExemptionContext {
   now: Date

@@ -5,8 +5,8 @@
 import { isDeepStrictEqual } from 'node:util'
 import fastJsonPatch from 'fast-json-patch'
 import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml'
-import { parsePointer } from '../engine/json-pointer.ts'
-import type { PatchOperation } from '../engine/types.ts'
+import { parsePointer } from '../model/json-pointer.ts'
+import type { PatchOperation } from '../model/types.ts'
 
 export interface DocumentEdit {
   documentIndex: number

@@ -6,7 +6,7 @@
 // may take over.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeHttpError, requestJson } from '../cluster/kube-client.ts'
-import type { Logger } from '../log.ts'
+import type { Logger } from '../log/log.ts'
 
 export interface LeaseOptions {
   kc: KubeConfig

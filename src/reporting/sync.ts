@@ -9,10 +9,10 @@ import { manifestsFromCluster } from '../audit/cluster-source.ts'
 import { auditManifests, type AuditFinding } from '../audit/run.ts'
 import { KubeHttpError, listPages, requestJson } from '../cluster/kube-client.ts'
 import type { Config } from '../config/load.ts'
-import type { KubeObject } from '../engine/types.ts'
-import type { Logger } from '../log.ts'
+import type { KubeObject } from '../model/types.ts'
+import type { Logger } from '../log/log.ts'
 import { buildReports, MANAGED_BY, REPORT_KINDS, RESULTS_HASH, type ReportFormat, type ReportKind, type ReportLimits, type ReportObject } from '../report/policy-report.ts'
-import type { KubernetesVersion } from '../rules/rule.ts'
+import type { KubernetesVersion } from '../model/types.ts'
 import { TokenBucket } from './token-bucket.ts'
 
 export interface ReportSyncOptions {

@@ -2,7 +2,7 @@
 // js-yaml's dump: every finding carries a snippet, and it is 6x faster than yaml's stringify for the
 // same text (BENCHMARKS.md, audit throughput).
 import { dump } from 'js-yaml'
-import type { PathToken } from '../engine/json-pointer.ts'
+import type { PathToken } from '../model/json-pointer.ts'
 
 const toYaml = (node: unknown) => dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd()
 

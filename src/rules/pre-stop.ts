@@ -4,12 +4,13 @@
 // owner's choice and is left alone, and when the owner adds one beside the sleep hitless injected
 // earlier (kubectl apply, Helm and Argo CD keep fields their manifest does not name), the injected
 // handler is taken out: the API server accepts one handler type per hook, and the owner's wins.
-import { pointer } from '../engine/json-pointer.ts'
+import { pointer } from '../model/json-pointer.ts'
 import { podTemplateOf, type Handler } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { longRunningContainers } from '../workloads/containers.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
-import { defineRule, type KubernetesVersion } from './rule.ts'
+import type { KubernetesVersion } from '../model/types.ts'
+import { defineRule } from './rule.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
 

@@ -2,7 +2,7 @@
 // service-target-port): what is under review, and the answer while cluster state is unusable.
 import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { ClusterView } from '../cluster/view.ts'
-import type { KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
+import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
 import type { Rule, RuleSettings } from './rule.ts'
 

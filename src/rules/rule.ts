@@ -5,8 +5,8 @@
 // file, its entry in ./index.ts, its fixtures and its page under docs/rules/.
 import type { JSONSchemaType } from 'ajv'
 import type { ClusterView } from '../cluster/view.ts'
-import type { Action, KubeObject, ReviewInput, RuleFinding } from '../engine/types.ts'
-import type { KindName } from '../kinds.ts'
+import type { Action, KubeObject, KubernetesVersion, ReviewInput, RuleFinding } from '../model/types.ts'
+import type { KindName } from '../model/kinds.ts'
 
 export type JudgedOperation = 'CREATE' | 'UPDATE' | 'DELETE'
 
@@ -16,10 +16,6 @@ export interface RuleTarget {
   operations: readonly JudgedOperation[]
 }
 
-export interface KubernetesVersion {
-  major: number
-  minor: number
-}
 
 /** Settings shared by all rules, resolved from the config and the cluster. */
 export interface RuleSettings {

@@ -3,10 +3,10 @@
 // the pods a Service selects. A CREATE only warns: Helm and kubectl often create the Service first.
 import { labelText, type ClusterView } from '../cluster/view.ts'
 import { selectsPods, type ServiceRecord } from '../cluster/records.ts'
-import type { ReviewInput, RuleFinding } from '../engine/types.ts'
+import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { describeWorkloads, othersMatching, referentialCheck, type Subject } from './referential.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { defineRule } from './rule.ts'
 
 function selectorFix(view: ClusterView, service: ServiceRecord): string {

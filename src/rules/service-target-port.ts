@@ -4,9 +4,9 @@
 // informational, the app may still listen there.
 import { servicesSelecting, type ClusterView } from '../cluster/view.ts'
 import type { ServiceRecord, WorkloadRecord } from '../cluster/records.ts'
-import type { RuleFinding } from '../engine/types.ts'
+import type { RuleFinding } from '../model/types.ts'
 import { describeWorkloads, referentialCheck } from './referential.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { defineRule } from './rule.ts'
 
 const portLabel = (port: ServiceRecord['ports'][number]) => (port.name ? `"${port.name}" (${port.port})` : String(port.port))

@@ -11,11 +11,11 @@
 // Always left out: init containers that are not native sidecars, and servingContainers.ignore.
 import { servicesSelecting } from '../cluster/view.ts'
 import type { ServiceRecord } from '../cluster/records.ts'
-import type { KubeObject, ReviewInput } from '../engine/types.ts'
+import type { KubeObject, ReviewInput } from '../model/types.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import type { ContainerPort, PodTemplate } from '../workloads/pod-template.ts'
 import { namespaceOf } from './referential.ts'
-import { POD_TEMPLATE_KINDS } from '../kinds.ts'
+import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import type { RegisteredRule, RuleSettings } from './rule.ts'
 
 /** What the pod-spec rules judge and read: pod templates on every write, and the Services that decide what serves. */

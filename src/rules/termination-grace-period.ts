@@ -1,7 +1,7 @@
 // termination-grace-period: the grace period is the pod's whole budget for stopping: the preStop hook
 // runs inside it, then the app must drain in-flight requests after SIGTERM. If the budget is shorter,
 // the kubelet SIGKILLs mid-request (seed 001 §2.2). Runs after pre-stop, so it sees that rule's fix.
-import { pointer } from '../engine/json-pointer.ts'
+import { pointer } from '../model/json-pointer.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'

@@ -9,7 +9,7 @@ import { dirname } from 'node:path'
 import type { Server } from 'node:https'
 import { createSecureContext } from 'node:tls'
 import { TLS_SETTINGS } from './policy.ts'
-import type { Logger } from '../log.ts'
+import type { Logger } from '../log/log.ts'
 
 export interface CertificateFiles {
   certPath: string

@@ -1,5 +1,5 @@
 // Which containers of a pod template take traffic, and which keep running until the pod stops.
-import type { PathToken } from '../engine/json-pointer.ts'
+import type { PathToken } from '../model/json-pointer.ts'
 import type { Container, PodTemplate } from './pod-template.ts'
 
 export interface ContainerSlot {

@@ -1,7 +1,7 @@
 // Where the pod template lives in each workload kind hitless guards, and whether an object is
 // in scope at all. Rules ask here instead of knowing kinds themselves.
-import type { KubeObject, ReviewInput } from '../engine/types.ts'
-import type { PathToken } from '../engine/json-pointer.ts'
+import type { KubeObject, ReviewInput } from '../model/types.ts'
+import type { PathToken } from '../model/json-pointer.ts'
 
 export interface Handler {
   exec?: { command?: string[] }

@@ -3,7 +3,7 @@
 // containers are a string, but a hand-made request or manifest can: it gets a clear 400 naming the
 // field instead of a rule crashing on it.
 import { Ajv } from 'ajv'
-import type { ReviewInput } from '../engine/types.ts'
+import type { ReviewInput } from '../model/types.ts'
 import { isGuardedWorkload } from './pod-template.ts'
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } }

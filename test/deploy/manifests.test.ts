@@ -11,7 +11,7 @@ import { auditManifests } from '../../src/audit/run.ts'
 import { CACHED_RESOURCES, RULES } from '../../src/contract/registry.ts'
 import { readerRbacRules, webhookRules } from '../../src/contract/derive.ts'
 import { parseConfig } from '../../src/config/load.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { configFrom } from '../helpers/objects.ts'
 
 const root = fileURLToPath(new URL('../../manifests/', import.meta.url))

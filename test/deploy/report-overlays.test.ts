@@ -8,7 +8,7 @@ import t from 'tap'
 import { hasKubectl } from '../helpers/kubectl.ts'
 import { loadAll } from 'js-yaml'
 import { parseConfig } from '../../src/config/load.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { REPORT_KINDS } from '../../src/report/policy-report.ts'
 import { LEASE_NAME } from '../../src/reporting/start.ts'
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { decide, outcomeOf } from '../../src/engine/decide.ts'
 import { evaluate, objectRef } from '../../src/engine/evaluate.ts'
 import { skipReason } from '../../src/engine/scope.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 
 const bad = (): KubeObject => loadYaml('readiness-probe/fires-bare-pod.yaml')

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { decide } from '../../src/engine/decide.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
 import { configFrom, loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import fastJsonPatch from 'fast-json-patch'
-import { escapeToken, pointer } from '../../src/engine/json-pointer.ts'
+import { escapeToken, pointer } from '../../src/model/json-pointer.ts'
 
 t.equal(escapeToken('hitless.dev/exempt'), 'hitless.dev~1exempt')
 t.equal(escapeToken('a~b/c'), 'a~0b~1c', '~ is escaped before / so ~1 is not double-escaped')
@@ -15,7 +15,7 @@ t.test('escaped pointers address the right member when applied', async (t) => {
 })
 
 t.test('parsePointer undoes pointer()', async (t) => {
-  const { parsePointer } = await import('../../src/engine/json-pointer.ts')
+  const { parsePointer } = await import('../../src/model/json-pointer.ts')
   t.same(parsePointer(pointer(['metadata', 'annotations', 'a~b/c', 0])), ['metadata', 'annotations', 'a~b/c', '0'])
   t.same(parsePointer('/x~01'), ['x~1'], '~01 is ~1 literally, not /')
   t.same(parsePointer(''), [])

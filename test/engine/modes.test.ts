@@ -1,8 +1,8 @@
 // enforce / audit / off, from the config and from the Namespace label; and dryRun.
 import t from 'tap'
 import { handleAdmission } from '../../src/admission/handle.ts'
-import { namespacesFrom } from '../../src/engine/namespaces.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import { namespacesFrom } from '../../src/model/namespaces.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { admissionReview, loadYaml, policyFrom } from '../helpers/objects.ts'
 
 const pod = () => loadYaml('readiness-probe/fires-bare-pod.yaml') // denies readiness-probe, patches pre-stop

@@ -3,8 +3,8 @@
 import t from 'tap'
 import { decide } from '../../src/engine/decide.ts'
 import { judge } from '../../src/engine/judge.ts'
-import { namespacesFrom } from '../../src/engine/namespaces.ts'
-import type { KubeObject, ReviewInput } from '../../src/engine/types.ts'
+import { namespacesFrom } from '../../src/model/namespaces.ts'
+import type { KubeObject, ReviewInput } from '../../src/model/types.ts'
 import { loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 
 const NOW = new Date('2026-11-23T12:00:00Z')

@@ -2,8 +2,8 @@
 import t from 'tap'
 import { decide } from '../../src/engine/decide.ts'
 import { judge, type ReviewEnvironment } from '../../src/engine/judge.ts'
-import { namespacesFrom } from '../../src/engine/namespaces.ts'
-import type { KubeObject, ReviewInput } from '../../src/engine/types.ts'
+import { namespacesFrom } from '../../src/model/namespaces.ts'
+import type { KubeObject, ReviewInput } from '../../src/model/types.ts'
 import { warningsFor, denyMessage } from '../../src/admission/messages.ts'
 import { loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
 

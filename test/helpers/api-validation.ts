@@ -8,7 +8,7 @@
 //   terminationGracePeriodSeconds (default 30);
 // - `exec.command` is required;
 // - terminationGracePeriodSeconds is an int64 the API server takes only as a non-negative number.
-import type { KubernetesVersion } from '../../src/rules/rule.ts'
+import type { KubernetesVersion } from '../../src/model/types.ts'
 import type { PodSpec } from '../../src/workloads/pod-template.ts'
 
 const HANDLER_TYPES = ['exec', 'httpGet', 'tcpSocket', 'sleep'] as const

@@ -1,7 +1,7 @@
 // An app wired like production (real logger, real policy) whose log lines tests can read.
 import { Writable } from 'node:stream'
 import { buildApp, type AppOptions } from '../../src/app.ts'
-import { createLogger } from '../../src/log.ts'
+import { createLogger } from '../../src/log/log.ts'
 import { policyFrom } from './objects.ts'
 
 export function testApp(options: Partial<AppOptions> & { config?: string } = {}) {

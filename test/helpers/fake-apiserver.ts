@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { CACHED_RESOURCES } from '../../src/contract/registry.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 
 interface Collection {
   listKind: string

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { parseConfig, type Config } from '../../src/config/load.ts'
 import { storeFrom } from '../../src/cluster/ingest.ts'
-import { apiGroupOf } from '../../src/engine/api-group.ts'
+import { apiGroupOf } from '../../src/model/api-group.ts'
 import { buildPolicy, type Policy } from '../../src/engine/policy.ts'
-import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/engine/types.ts'
-import type { KubernetesVersion } from '../../src/rules/rule.ts'
+import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/model/types.ts'
+import type { KubernetesVersion } from '../../src/model/types.ts'
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url)
 

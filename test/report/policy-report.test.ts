@@ -6,7 +6,7 @@ import t from 'tap'
 import { load } from 'js-yaml'
 import { auditManifests, type AuditFinding } from '../../src/audit/run.ts'
 import type { Manifest } from '../../src/audit/manifests.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { buildReports, reportName, REPORT_FORMATS, REPORT_KINDS, RESULTS_HASH, withoutEmpty, type ReportFormat } from '../../src/report/policy-report.ts'
 import { configFrom } from '../helpers/objects.ts'
 

@@ -2,7 +2,7 @@
 // name, the container side otherwise, and never a made-up port number.
 import t from 'tap'
 import { evaluate } from '../../src/engine/evaluate.ts'
-import type { KubeObject } from '../../src/engine/types.ts'
+import type { KubeObject } from '../../src/model/types.ts'
 import { onlyRule, reviewOf } from '../helpers/objects.ts'
 
 const deployment = (ports: { name?: string; containerPort: number }[]): KubeObject => ({

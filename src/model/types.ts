@@ -1,7 +1,6 @@
 // The plain values that flow through hitless. Everything downstream of a Finding
 // (deny text, warnings, log lines, CLI reports) is a view of it.
 import type { Operation as PatchOperation } from 'fast-json-patch'
-import type { ExemptionVerdict, UserInfo } from '../exemptions/resolve.ts'
 
 export type { PatchOperation }
 
@@ -81,3 +80,26 @@ export interface ReviewInput {
   /** An offline audit: the object is judged as part of the state the manifests describe, not as a change. */
   audit?: boolean
 }
+
+/** major.minor of an API server. */
+export interface KubernetesVersion {
+  major: number
+  minor: number
+}
+
+/** How hitless acts, globally (config) or per Namespace (label). */
+export type Mode = 'enforce' | 'audit'
+
+/** Who sent an admission request (the API server's userInfo). */
+export interface UserInfo {
+  username?: string
+  groups?: string[]
+}
+
+/** Where an exemption annotation was written. */
+export type ExemptionSource = 'object' | 'namespace'
+
+/** Whether an exemption covers a finding, and if not, why (src/exemptions/). */
+export type ExemptionVerdict =
+  | { honoured: true; source: ExemptionSource; reason?: string; until?: string }
+  | { honoured: false; source: ExemptionSource; why: string }

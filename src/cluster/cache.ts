@@ -8,7 +8,7 @@ import type { Logger } from '../log/log.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { getJson } from './kube-client.ts'
 import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
-import type { ServiceRecord, WorkloadRecord } from './records.ts'
+import type { LabelSelector, ServiceRecord, WorkloadRecord } from './records.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
@@ -135,6 +135,10 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[] {
     return this.store.workloadsMatching(namespace, selector)
+  }
+
+  workloadsSelectedBy(namespace: string, selector: LabelSelector): WorkloadRecord[] {
+    return this.store.workloadsSelectedBy(namespace, selector)
   }
 }
 

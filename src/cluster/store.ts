@@ -4,7 +4,7 @@
 // pair held by one record points at it directly (most pods carry some unique label), and each
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
-import { CONTROLLER_POD_LABEL_KEYS, selectsPods, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type LabelSelector, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
@@ -181,6 +181,20 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[] {
     return this.namespaces.get(namespace)?.matching(selector) ?? []
+  }
+
+  /**
+   * The workloads (and unowned Pods) a full LabelSelector selects: candidates from the label index by
+   * matchLabels and single-valued In expressions, then every term checked (selectorSelects).
+   */
+  workloadsSelectedBy(namespace: string, selector: LabelSelector): WorkloadRecord[] {
+    const index = this.namespaces.get(namespace)
+    if (!index) return []
+    const equalities: Record<string, string> = { ...(selector.matchLabels ?? {}) }
+    for (const expression of selector.matchExpressions ?? []) {
+      if (expression.operator === 'In' && expression.values?.length === 1 && !(expression.key in equalities)) equalities[expression.key] = expression.values[0]!
+    }
+    return index.matching(equalities).filter((record) => selectorSelects(selector, record))
   }
 
   counts(): { namespaces: number; services: number; workloads: number } {

@@ -2,6 +2,7 @@
 // in scope at all. Rules ask here instead of knowing kinds themselves.
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 import type { PathToken } from '../model/json-pointer.ts'
+import { KINDS, POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 
 export interface Handler {
   exec?: { command?: string[] }
@@ -40,12 +41,15 @@ export interface PodTemplate {
 // By API group, then kind. Looked up several times per review, so no key strings are built.
 // extensions/v1beta1 (removed in 1.16) still appears in old manifests: judged like apps/v1, and audits
 // say the version is gone. Argo Rollouts carry a pod template like a Deployment's.
-const TEMPLATED_KINDS = new Map([
-  ['apps', new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'])],
+const TEMPLATED_KINDS = new Map<string, Set<string>>([
   ['extensions', new Set(['Deployment', 'DaemonSet', 'ReplicaSet'])],
   ['argoproj.io', new Set(['Rollout'])],
-  ['', new Set(['ReplicationController'])],
 ])
+// The registry's templated kinds (all but the bare Pod, handled below).
+for (const kind of POD_TEMPLATE_KINDS.filter((k) => k !== 'Pod')) {
+  const group = KINDS[kind].group
+  TEMPLATED_KINDS.set(group, new Set([...(TEMPLATED_KINDS.get(group) ?? []), kind]))
+}
 
 /** Long-running workloads whose pod template the pod-spec rules judge. Jobs and CronJobs are batch. */
 export function isGuardedWorkload(group: string, kind: string): boolean {

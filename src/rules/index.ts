@@ -5,9 +5,11 @@ import { preStop } from './pre-stop.ts'
 import { terminationGracePeriod } from './termination-grace-period.ts'
 import { serviceSelector } from './service-selector.ts'
 import { serviceTargetPort } from './service-target-port.ts'
+import { probePortRule } from './probe-port.ts'
+import { livenessProbe } from './liveness-probe.ts'
 import type { RegisteredRule } from './rule.ts'
 
-export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe]
 
 export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)

@@ -21,6 +21,8 @@ export interface Container {
   name: string
   ports?: ContainerPort[]
   readinessProbe?: Record<string, unknown>
+  livenessProbe?: Record<string, unknown>
+  startupProbe?: Record<string, unknown>
   lifecycle?: { preStop?: Handler; postStart?: Handler }
   restartPolicy?: string
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { RULES } from '../../src/rules/index.ts'
 import { setting } from '../../src/cli/options.ts'
 import { FIXTURES } from '../helpers/objects.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
@@ -31,7 +32,7 @@ t.test('without TLS files it makes a development CA and certificate under .hitle
   const url = (ready['url'] as string).replace('127.0.0.1', 'localhost')
   t.same(await getJson(`${url}/healthz`, ca), { status: 200, body: { ok: true } }, 'valid for localhost')
   t.same((await getJson(`${ready['url']}/readyz`, ca)).status, 200, 'and for 127.0.0.1')
-  t.same(ready['rules'], { 'readiness-probe': 'deny', 'pre-stop': 'mutate', 'termination-grace-period': 'mutate', 'service-selector': 'deny', 'service-target-port': 'deny' })
+  t.same(ready['rules'], Object.fromEntries(RULES.map((r) => [r.id, r.defaultAction])), 'every rule at its default action')
   t.equal(ready['cluster'], 'off')
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0, 'exits cleanly on SIGTERM')

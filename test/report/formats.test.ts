@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { RULES } from '../../src/rules/index.ts'
 import { parseAllDocuments } from 'yaml'
 import { loadManifests } from '../../src/audit/manifests.ts'
 import { auditManifests } from '../../src/audit/run.ts'
@@ -49,7 +50,8 @@ t.test('sarif 2.1.0: rule metadata with help, results with file and line', async
   t.match(sarif.$schema, /sarif-2\.1\.0/)
   const driver = sarif.runs[0].tool.driver
   t.match(driver, { name: 'hitless', version: '9.9.9' })
-  t.same(driver.rules.map((r: { id: string }) => r.id), ['readiness-probe', 'pre-stop', 'termination-grace-period', 'service-selector', 'service-target-port'])
+  t.same(driver.rules.map((r: { id: string }) => r.id), RULES.map((r) => r.id), 'every rule of the registry')
+  t.ok(driver.rules.every((r: { id: string; helpUri: string }) => r.helpUri.endsWith(`/docs/rules/${r.id}.md`)), 'each links its page')
   t.ok(driver.rules.every((r: any) => r.help.text && r.help.markdown && r.shortDescription.text && r.fullDescription.text))
   const first = sarif.runs[0].results[0]
   t.match(first, { ruleId: 'readiness-probe', ruleIndex: 0, level: 'error', message: { text: /^Deployment shop\/api: container "api" has no readinessProbe\. Fix: / } })

@@ -2,7 +2,7 @@
 // KubeConfig (whole objects this time: the pod-spec rules read templates), one namespace or all.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
-import { getJson, listPages } from '../cluster/kube-client.ts'
+import { getJson, KubeHttpError, listPages } from '../cluster/kube-client.ts'
 import type { KubeObject } from '../model/types.ts'
 import type { Manifest } from './manifests.ts'
 
@@ -19,19 +19,34 @@ export async function manifestsFromCluster(
   progress: (kind: string, count: number) => void = () => {},
 ): Promise<Manifest[]> {
   const manifests: Manifest[] = []
-  for (const { kind, path } of CACHED_RESOURCES) {
+  for (const { kind, path, paths, optional } of CACHED_RESOURCES) {
     if (kind === 'Namespace') {
       const namespaces = namespace ? [await getJson<KubeObject>(kc, `${path}/${encodeURIComponent(namespace)}`)] : await listAll(kc, path)
       for (const object of namespaces) manifests.push(asManifest({ ...object, apiVersion: 'v1', kind }))
       continue
     }
-    const apiVersion = path.startsWith('/apis/') ? path.split('/').slice(2, 4).join('/') : 'v1'
-    for (const object of await listAll(kc, namespacedPath(path, namespace), (count) => progress(kind, count))) {
-      // Items of a list carry no apiVersion/kind of their own.
-      manifests.push(asManifest({ ...object, apiVersion, kind }))
+    const listed = await listServed(kc, paths, namespace, (count) => progress(kind, count))
+    if (!listed) {
+      if (optional) continue // a CRD the cluster does not have: none of it
+      throw new Error(`the API server serves none of ${paths.join(', ')}`)
     }
+    const apiVersion = listed.path.startsWith('/apis/') ? listed.path.split('/').slice(2, 4).join('/') : 'v1'
+    // Items of a list carry no apiVersion/kind of their own.
+    for (const object of listed.objects) manifests.push(asManifest({ ...object, apiVersion, kind }))
   }
   return manifests
+}
+
+/** The objects of the first of `paths` (newest version first) the server serves; undefined if none. */
+async function listServed(kc: KubeConfig, paths: readonly string[], namespace: string | undefined, progress: (count: number) => void) {
+  for (const path of paths) {
+    try {
+      return { path, objects: await listAll(kc, namespacedPath(path, namespace), progress) }
+    } catch (error) {
+      if (!(error instanceof KubeHttpError && error.statusCode === 404)) throw error
+    }
+  }
+  return undefined
 }
 
 async function listAll(kc: KubeConfig, path: string, progress: (count: number) => void = () => {}): Promise<KubeObject[]> {

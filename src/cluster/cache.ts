@@ -8,7 +8,7 @@ import type { Logger } from '../log/log.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { getJson } from './kube-client.ts'
 import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
-import type { LabelSelector, ServiceRecord, WorkloadRecord } from './records.ts'
+import type { HpaRecord, LabelSelector, PdbRecord, ServiceRecord, WorkloadRecord } from './records.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
@@ -16,7 +16,7 @@ import type { ClusterView } from './view.ts'
 export interface ClusterCacheOptions {
   kc: KubeConfig
   /** The kinds to list and watch (derived from the rules: src/contract/registry.ts). */
-  resources: readonly { kind: string; path: string }[]
+  resources: readonly { kind: string; paths: readonly string[]; optional?: boolean }[]
   logger: Logger
   staleAfterMs?: number
   pageSize?: number
@@ -45,12 +45,13 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
   constructor(options: ClusterCacheOptions) {
     this.staleAfterMs = options.staleAfterMs ?? 30_000
     this.reflectors = options.resources.map(
-      ({ kind, path }) =>
+      ({ kind, paths, optional }) =>
         new Reflector({
           kc: options.kc,
           store: this.store,
           kind,
-          path,
+          paths,
+          ...(optional ? { optional } : {}),
           logger: options.logger,
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
           ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -96,7 +97,8 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
     if (api.reachable === false) {
       return `API server not answering for ${Math.round((Date.now() - (api.lastContactAt ?? 0)) / 1000)} s: ${api.lastError ?? 'unknown error'}`
     }
-    for (const reflector of this.cut) if (reflector.state.watching && reflector.state.brokenSince === undefined) this.cut.delete(reflector)
+    // A kind the server does not serve has no watch to resume: nothing of it can be missed.
+    for (const reflector of this.cut) if (reflector.state.absent || (reflector.state.watching && reflector.state.brokenSince === undefined)) this.cut.delete(reflector)
     const now = Date.now()
     const stale = this.reflectors.filter((r) => this.cut.has(r) || (r.state.brokenSince !== undefined && now - r.state.brokenSince > this.staleAfterMs))
     if (stale.length === 0) return undefined
@@ -108,7 +110,7 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
     const reasons: string[] = []
     const unavailable = this.unavailable()
     if (unavailable) reasons.push(unavailable)
-    const broken = this.reflectors.filter((r) => r.state.synced && !r.state.watching).map((r) => r.state.kind)
+    const broken = this.reflectors.filter((r) => r.state.synced && !r.state.watching && !r.state.absent).map((r) => r.state.kind)
     if (broken.length > 0 && !unavailable) reasons.push(`watch reconnecting: ${broken.join(', ')}`)
     return {
       ready: this.synced() && !unavailable,
@@ -139,6 +141,18 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   workloadsSelectedBy(namespace: string, selector: LabelSelector): WorkloadRecord[] {
     return this.store.workloadsSelectedBy(namespace, selector)
+  }
+
+  disruptionBudgets(namespace: string): Iterable<PdbRecord> {
+    return this.store.disruptionBudgets(namespace)
+  }
+
+  autoscalerFor(namespace: string, target: { group: string; kind: string; name: string }): HpaRecord | undefined {
+    return this.store.autoscalerFor(namespace, target)
+  }
+
+  workload(namespace: string, kind: string, name: string): WorkloadRecord | undefined {
+    return this.store.workload(namespace, kind, name)
   }
 }
 

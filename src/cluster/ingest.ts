@@ -3,7 +3,7 @@
 import { apiGroupOf } from '../model/api-group.ts'
 import type { KubeObject } from '../model/types.ts'
 import { namespaceInfo } from '../model/namespaces.ts'
-import { serviceRecord, shared, workloadRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { hpaRecord, pdbRecord, serviceRecord, shared, workloadRecord, type HpaRecord, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import { ClusterStore } from './store.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
@@ -11,7 +11,7 @@ import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 export const CACHED_KINDS: Record<string, string> = Object.fromEntries(KIND_NAMES.map((kind) => [kind, KINDS[kind].group]))
 
 /** Other kinds whose pod templates make pods a Service can select (in manifest sets; not watched). */
-export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob: 'batch', Rollout: 'argoproj.io' }
+export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob: 'batch' }
 
 export function ingest(store: ClusterStore, kind: string, object: KubeObject): void {
   const namespace = object.metadata?.namespace ?? ''
@@ -20,6 +20,11 @@ export function ingest(store: ClusterStore, kind: string, object: KubeObject): v
   if (kind === 'Service') {
     const record = serviceRecord(object)
     return record ? store.putService(shared(record)) : store.deleteService(namespace, name)
+  }
+  if (kind === 'PodDisruptionBudget') return store.putPdb(pdbRecord(object))
+  if (kind === 'HorizontalPodAutoscaler') {
+    const record = hpaRecord(object)
+    return record ? store.putHpa(record) : store.deleteHpa(namespace, name)
   }
   const record = workloadRecord(kind, object)
   if (record) store.putWorkload(shared(record))
@@ -31,6 +36,8 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   const name = object.metadata?.name ?? ''
   if (kind === 'Namespace') store.deleteNamespace(name)
   else if (kind === 'Service') store.deleteService(namespace, name)
+  else if (kind === 'PodDisruptionBudget') store.deletePdb(namespace, name)
+  else if (kind === 'HorizontalPodAutoscaler') store.deleteHpa(namespace, name)
   else store.deleteWorkload(kind, namespace, name)
 }
 
@@ -50,6 +57,8 @@ export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'def
 export type Entry =
   | { kind: 'Namespace'; info: ReturnType<typeof namespaceInfo> }
   | { kind: 'Service'; record: ServiceRecord }
+  | { kind: 'PodDisruptionBudget'; record: PdbRecord }
+  | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
   | { kind: 'Workload'; record: WorkloadRecord }
 
 export function toEntry(kind: string, object: KubeObject): Entry | undefined {
@@ -57,6 +66,11 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Service') {
     const record = serviceRecord(object)
     return record ? { kind, record: shared(record) } : undefined
+  }
+  if (kind === 'PodDisruptionBudget') return { kind, record: pdbRecord(object) }
+  if (kind === 'HorizontalPodAutoscaler') {
+    const record = hpaRecord(object)
+    return record ? { kind, record } : undefined
   }
   const record = workloadRecord(kind, object)
   return record ? { kind: 'Workload', record: shared(record) } : undefined
@@ -68,6 +82,8 @@ export function replaceKind(store: ClusterStore, kind: string, entries: Entry[])
   for (const entry of entries) {
     if (entry.kind === 'Namespace') store.putNamespace(entry.info)
     else if (entry.kind === 'Service') store.putService(entry.record)
+    else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
+    else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
     else store.putWorkload(entry.record)
   }
 }

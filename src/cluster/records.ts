@@ -23,6 +23,27 @@ export interface WorkloadRecord {
   podLabels?: Readonly<Record<string, readonly string[] | '*'>>
   /** Ports declared by its long-running containers. */
   ports: readonly DeclaredPort[]
+  /** The replicas it asks for (spec.replicas, 1 when unset), for kinds with a scale; absent for others. */
+  replicas?: number
+}
+
+/** A PodDisruptionBudget (policy/v1 or v1beta1): what it selects and what it keeps available. */
+export interface PdbRecord {
+  namespace: string
+  name: string
+  /** Undefined when it selects no pods at all (no selector; or an empty one in policy/v1beta1). */
+  selector?: LabelSelector
+  minAvailable?: number | string
+  maxUnavailable?: number | string
+}
+
+/** A HorizontalPodAutoscaler (autoscaling/v2, v2beta2): what it scales and within which bounds. */
+export interface HpaRecord {
+  namespace: string
+  name: string
+  target: { group: string; kind: string; name: string }
+  minReplicas: number
+  maxReplicas: number
 }
 
 export interface ServicePort {
@@ -88,6 +109,16 @@ const TEMPLATE_OWNERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Repl
 // Ordinals spelled out up to this many replicas; a larger StatefulSet matches any ordinal.
 const MAX_ORDINALS = 1000
 
+/** Kinds with a scale subresource: their replicas are what a PDB and a rollout count on. */
+const SCALED_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Rollout'])
+
+/** spec.replicas of a scaled kind, 1 when unset (as the API server defaults it); undefined for other kinds. */
+export function replicasOf(kind: string, spec: Record<string, unknown> | undefined): number | undefined {
+  if (!SCALED_KINDS.has(kind)) return undefined
+  const replicas = spec?.['replicas']
+  return typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1
+}
+
 /** What the controller of `kind` adds to its pods' labels (see WorkloadRecord.podLabels). */
 function controllerPodLabels(kind: string, name: string, spec: Record<string, unknown> | undefined): WorkloadRecord['podLabels'] {
   switch (kind) {
@@ -132,6 +163,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
   if (kind === 'ReplicaSet' && owner?.kind === 'Deployment') return undefined
   const template: Template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : templateOf(kind, object)
   const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
+  const replicas = replicasOf(kind, object.spec)
   return {
     kind,
     namespace: meta.namespace ?? '',
@@ -139,6 +171,50 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     labels: Object.freeze(sortedLabels(template?.metadata?.labels)),
     ...(podLabels ? { podLabels } : {}),
     ports: Object.freeze(declaredPorts(template?.spec)),
+    ...(replicas !== undefined ? { replicas } : {}),
+  }
+}
+
+/** The API group of an apiVersion ("apps/v1" → "apps", "v1" → ""). */
+const groupOfApiVersion = (apiVersion: unknown) => (typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0]! : '')
+
+const intOrPercent = (value: unknown): number | string | undefined =>
+  (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && value !== '') ? value : undefined
+
+/**
+ * The record for a PodDisruptionBudget. policy/v1beta1 and v1 differ on one thing: an empty selector
+ * selects nothing in v1beta1 and every pod of the namespace in v1 (the API server converts a v1beta1
+ * empty selector into one that matches nothing, so a v1 read of it still selects nothing).
+ */
+export function pdbRecord(object: KubeObject): PdbRecord {
+  const spec = (object.spec ?? {}) as { selector?: LabelSelector | null; minAvailable?: unknown; maxUnavailable?: unknown }
+  const v1beta1 = object.apiVersion === 'policy/v1beta1'
+  const selector = spec.selector && typeof spec.selector === 'object' ? spec.selector : undefined
+  const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
+  const minAvailable = intOrPercent(spec.minAvailable)
+  const maxUnavailable = intOrPercent(spec.maxUnavailable)
+  return {
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    ...(selector && !(empty && v1beta1) ? { selector: { ...(selector.matchLabels ? { matchLabels: Object.freeze(sortedLabels(selector.matchLabels)) } : {}), ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}) } } : {}),
+    ...(minAvailable !== undefined ? { minAvailable } : {}),
+    ...(maxUnavailable !== undefined ? { maxUnavailable } : {}),
+  }
+}
+
+/** The record for a HorizontalPodAutoscaler (minReplicas defaults to 1, as the API server sets it). */
+export function hpaRecord(object: KubeObject): HpaRecord | undefined {
+  const spec = (object.spec ?? {}) as { scaleTargetRef?: { apiVersion?: unknown; kind?: unknown; name?: unknown }; minReplicas?: unknown; maxReplicas?: unknown }
+  const ref = spec.scaleTargetRef
+  if (!ref || typeof ref.kind !== 'string' || typeof ref.name !== 'string') return undefined
+  const min = typeof spec.minReplicas === 'number' && Number.isInteger(spec.minReplicas) && spec.minReplicas >= 0 ? spec.minReplicas : 1
+  const max = typeof spec.maxReplicas === 'number' && Number.isInteger(spec.maxReplicas) ? spec.maxReplicas : min
+  return {
+    namespace: object.metadata?.namespace ?? '',
+    name: object.metadata?.name ?? '',
+    target: { group: groupOfApiVersion(ref.apiVersion), kind: ref.kind, name: ref.name },
+    minReplicas: min,
+    maxReplicas: max,
   }
 }
 

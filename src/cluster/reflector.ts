@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from '../log/log.ts'
 import type { KubeObject } from '../model/types.ts'
 import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
-import { listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
+import { KubeHttpError, listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
 import type { ClusterStore } from './store.ts'
 
 export interface ReflectorState {
@@ -25,13 +25,21 @@ export interface ReflectorState {
   restarts: { quiet: number; error: number }
   /** Full lists after the first: only after 410 Gone or a failed list. */
   relists: number
+  /** The collection path in use (the first of `paths` the server serves). */
+  path?: string
+  /** The server serves none of its versions: an optional kind (a CRD not installed) holds nothing. */
+  absent?: boolean
 }
 
 export interface ReflectorOptions {
   kc: KubeConfig
   store: ClusterStore
   kind: string
-  path: string
+  /** Where to list and watch: the first of these the server serves (newest version first). */
+  paths: readonly string[]
+  /** A custom resource: when none of `paths` is served, the kind is empty (re-checked every absentRecheckMs). */
+  optional?: boolean
+  absentRecheckMs?: number
   logger: Logger
   pageSize?: number
   backoff?: { initialMs: number; maxMs: number }
@@ -40,6 +48,8 @@ export interface ReflectorOptions {
 }
 
 class Gone extends Error {}
+/** None of the paths is served, for an optional kind. */
+class Absent extends Error {}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -78,8 +88,31 @@ export class Reflector {
     this.current.abort(new WatchError(0, reason))
   }
 
+  /**
+   * Lists the first of the paths the server serves (404 on a version it does not have: the next). An
+   * optional kind none of whose versions is served is emptied and reported Absent.
+   */
   private async list(): Promise<string> {
-    const { kc, path, kind, store, pageSize = 500 } = this.options
+    const { paths, kind, store, optional } = this.options
+    for (const path of paths) {
+      try {
+        const version = await this.listFrom(path)
+        this.state.path = path
+        this.state.absent = false
+        return version
+      } catch (error) {
+        if (!(error instanceof KubeHttpError && error.statusCode === 404)) throw error
+      }
+    }
+    if (!optional) throw new Error(`the API server serves none of ${paths.join(', ')}`)
+    replaceKind(store, kind, [])
+    this.state.path = undefined
+    this.state.absent = true
+    throw new Absent(`not served: ${paths.join(', ')}`)
+  }
+
+  private async listFrom(path: string): Promise<string> {
+    const { kc, kind, store, pageSize = 500 } = this.options
     const entries: Entry[] = []
     let resourceVersion = ''
     for await (const page of listPages<KubeObject>(kc, path, pageSize)) {
@@ -123,7 +156,8 @@ export class Reflector {
 
   /** One watch from `seen`: 'quiet' when the server ended it, 'stopped' on stop(), else it throws. */
   private async watch(seen: { resourceVersion: string }): Promise<'quiet' | 'stopped'> {
-    const { kc, path } = this.options
+    const { kc } = this.options
+    const path = this.state.path!
     const current = new AbortController()
     this.current = current
     const stopAll = () => current.abort()
@@ -162,6 +196,14 @@ export class Reflector {
         this.failures = 0
         logger.info({ kind, resourceVersion: seen.resourceVersion, ms: Date.now() - started }, 'cluster cache listed')
       } catch (error) {
+        if (error instanceof Absent) {
+          // Nothing of this kind can exist until its CRD is installed: synced, empty, looked for again later.
+          Object.assign(this.state, { synced: true, watching: false, brokenSince: undefined, lastError: undefined, lastSyncAt: new Date().toISOString() })
+          this.failures = 0
+          logger.info({ kind, reason: error.message }, 'cluster cache: kind not served; holding none')
+          await sleep(this.options.absentRecheckMs ?? 60_000, signal)
+          continue
+        }
         this.broken(error)
         logger.warn({ kind, err: this.state.lastError }, 'cluster cache list failed; retrying')
         await this.backoff()

@@ -4,13 +4,19 @@
 // pair held by one record points at it directly (most pods carry some unique label), and each
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
-import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type LabelSelector, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
 
+const targetKey = (group: string, kind: string, name: string) => `${group}/${kind}/${name}`
+
 class NamespaceIndex {
   readonly services = new Map<string, ServiceRecord>()
+  readonly pdbs = new Map<string, PdbRecord>()
+  /** HPAs by name, and by what they scale (group/kind/name). */
+  readonly hpas = new Map<string, HpaRecord>()
+  private readonly hpaByTarget = new Map<string, HpaRecord>()
   /** kind → name → record */
   readonly workloads = new Map<string, Map<string, WorkloadRecord>>()
   private readonly byLabel = new Map<string, Holders>()
@@ -54,6 +60,33 @@ class NamespaceIndex {
     this.workloads.delete(kind)
   }
 
+  putHpa(record: HpaRecord): void {
+    this.deleteHpa(record.name)
+    this.hpas.set(record.name, record)
+    this.hpaByTarget.set(targetKey(record.target.group, record.target.kind, record.target.name), record)
+  }
+
+  deleteHpa(name: string): void {
+    const record = this.hpas.get(name)
+    if (!record) return
+    this.hpas.delete(name)
+    const key = targetKey(record.target.group, record.target.kind, record.target.name)
+    if (this.hpaByTarget.get(key) === record) {
+      this.hpaByTarget.delete(key)
+      // Two HPAs on one target (the HPA controller refuses both): keep answering with the other.
+      for (const other of this.hpas.values()) if (targetKey(other.target.group, other.target.kind, other.target.name) === key) this.hpaByTarget.set(key, other)
+    }
+  }
+
+  clearHpas(): void {
+    this.hpas.clear()
+    this.hpaByTarget.clear()
+  }
+
+  hpaFor(group: string, kind: string, name: string): HpaRecord | undefined {
+    return this.hpaByTarget.get(targetKey(group, kind, name))
+  }
+
   matching(selector: Readonly<Record<string, string>>): WorkloadRecord[] {
     let smallest: Holders | undefined
     for (const key in selector) {
@@ -77,7 +110,7 @@ class NamespaceIndex {
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.count === 0
+    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpas.size === 0
   }
 }
 
@@ -135,6 +168,26 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     this.tidy(namespace)
   }
 
+  putPdb(record: PdbRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).pdbs.set(record.name, { ...record, namespace })
+  }
+
+  deletePdb(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.pdbs.delete(name)
+    this.tidy(namespace)
+  }
+
+  putHpa(record: HpaRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).putHpa({ ...record, namespace })
+  }
+
+  deleteHpa(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.deleteHpa(name)
+    this.tidy(namespace)
+  }
+
   putNamespace(info: NamespaceInfo): void {
     this.namespaceInfo.set(this.canonical(info.name), info)
   }
@@ -148,6 +201,8 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     if (kind === 'Namespace') return this.namespaceInfo.clear()
     for (const [name, index] of this.namespaces) {
       if (kind === 'Service') index.services.clear()
+      else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
+      else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
       else index.clearKind(kind)
       if (index.empty) this.namespaces.delete(name)
     }
@@ -163,6 +218,18 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   services(namespace: string): Iterable<ServiceRecord> {
     return this.namespaces.get(namespace)?.services.values() ?? []
+  }
+
+  disruptionBudgets(namespace: string): Iterable<PdbRecord> {
+    return this.namespaces.get(namespace)?.pdbs.values() ?? []
+  }
+
+  autoscalerFor(namespace: string, target: { group: string; kind: string; name: string }): HpaRecord | undefined {
+    return this.namespaces.get(namespace)?.hpaFor(target.group, target.kind, target.name)
+  }
+
+  workload(namespace: string, kind: string, name: string): WorkloadRecord | undefined {
+    return this.namespaces.get(namespace)?.workloads.get(kind)?.get(name)
   }
 
   /** Offline sets: a custom resource seen in a namespace (an operator may turn it into pods). */
@@ -197,13 +264,17 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     return index.matching(equalities).filter((record) => selectorSelects(selector, record))
   }
 
-  counts(): { namespaces: number; services: number; workloads: number } {
+  counts(): { namespaces: number; services: number; workloads: number; pdbs: number; hpas: number } {
     let services = 0
     let workloads = 0
+    let pdbs = 0
+    let hpas = 0
     for (const index of this.namespaces.values()) {
       services += index.services.size
       workloads += index.workloadCount
+      pdbs += index.pdbs.size
+      hpas += index.hpas.size
     }
-    return { namespaces: this.namespaceInfo.size, services, workloads }
+    return { namespaces: this.namespaceInfo.size, services, workloads, pdbs, hpas }
   }
 }

@@ -1,7 +1,7 @@
 // What rules may ask about the rest of the cluster. The webhook answers from its watch-fed cache; the
 // CLI answers from the manifest set; with --cluster off there is no view and referential rules see
 // only the object under review.
-import { selects, type LabelSelector, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -10,6 +10,12 @@ export interface ClusterView {
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[]
   /** With full LabelSelector semantics (matchLabels AND matchExpressions). */
   workloadsSelectedBy(namespace: string, selector: LabelSelector): WorkloadRecord[]
+  /** The PodDisruptionBudgets of a namespace. */
+  disruptionBudgets(namespace: string): Iterable<PdbRecord>
+  /** The HorizontalPodAutoscaler that scales a workload, if one does. */
+  autoscalerFor(namespace: string, target: { group: string; kind: string; name: string }): HpaRecord | undefined
+  /** One workload (or unowned Pod) by kind and name. */
+  workload(namespace: string, kind: string, name: string): WorkloadRecord | undefined
   /**
    * Why this view cannot know every maker of pods in the namespace (an audited file set with a custom
    * resource an operator turns into pods, or with no workload of that namespace at all), or undefined

@@ -2,7 +2,7 @@
 // cluster cache's watches and the RBAC that allows them, the config schema's rules section and the
 // defaults, and the rules table for the docs. `npm run generate` writes them into their files
 // (scripts/generate.ts); test/contract checks the files match, so a rule is added by its file alone.
-import { KINDS, KIND_NAMES, listPath, type KindName } from '../model/kinds.ts'
+import { KINDS, KIND_NAMES, listPath, versionsOf, type KindName } from '../model/kinds.ts'
 import type { JudgedOperation, RegisteredRule } from '../rules/rule.ts'
 
 const OPERATIONS: readonly JudgedOperation[] = ['CREATE', 'UPDATE', 'DELETE']
@@ -34,11 +34,14 @@ export function webhookRules(rules: readonly RegisteredRule[], webhook: 'mutatin
   }
   const groups = new Map<string, WebhookRule>()
   for (const kind of [...operations.keys()].sort(byKindOrder)) {
-    const { group, version, resource, namespaced } = KINDS[kind]
+    const { group, resource, namespaced } = KINDS[kind]
+    // Every version hitless judges alike: with matchPolicy Equivalent the API server converts requests
+    // to the first of them it serves (policy/v1beta1 PDBs on a 1.20 server).
+    const versions = versionsOf(kind)
     const ops = OPERATIONS.filter((op) => operations.get(kind)!.has(op))
     const scope = namespaced ? 'Namespaced' : 'Cluster'
-    const key = [group, version, ops.join(), scope].join('|')
-    const entry = groups.get(key) ?? { apiGroups: [group], apiVersions: [version], operations: [...ops], resources: [], scope }
+    const key = [group, versions.join(), ops.join(), scope].join('|')
+    const entry = groups.get(key) ?? { apiGroups: [group], apiVersions: [...versions], operations: [...ops], resources: [], scope }
     entry.resources.push(resource)
     groups.set(key, entry)
   }
@@ -52,8 +55,21 @@ export function cachedKinds(rules: readonly RegisteredRule[]): KindName[] {
   return [...kinds].sort(byKindOrder)
 }
 
-export function cachedResources(rules: readonly RegisteredRule[]): { kind: KindName; path: string }[] {
-  return cachedKinds(rules).map((kind) => ({ kind, path: listPath(kind) }))
+export interface CachedResource {
+  kind: KindName
+  /** The collection path of the current version. */
+  path: string
+  /** Where to list it, in order: the current version, then older ones the server may serve instead. */
+  paths: string[]
+  /** A custom resource: a cluster without it has none of it. */
+  optional: boolean
+}
+
+export function cachedResources(rules: readonly RegisteredRule[]): CachedResource[] {
+  return cachedKinds(rules).map((kind) => {
+    const paths = versionsOf(kind).map((version) => listPath(kind, version))
+    return { kind, path: paths[0]!, paths, optional: (KINDS[kind] as { optional?: boolean }).optional === true }
+  })
 }
 
 /** The read-only ClusterRole rules that let the cache list and watch exactly what it reads. */

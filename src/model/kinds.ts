@@ -8,6 +8,13 @@ export interface KindInfo {
   /** The plural resource name in URLs, RBAC and webhook rules. */
   resource: string
   namespaced: boolean
+  /**
+   * Older versions an API server may serve instead (policy/v1beta1 PDBs before 1.21, autoscaling/v2beta2
+   * HPAs before 1.23): judged the same, named in the webhook rules, and listed when `version` is not.
+   */
+  olderVersions?: readonly string[]
+  /** A custom resource: a cluster without its CRD simply has none (the cache holds nothing, not broken). */
+  optional?: boolean
 }
 
 // In this order in every derived list (webhook rules, RBAC, the cache).
@@ -20,8 +27,9 @@ export const KINDS = {
   StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
   DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
   ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
-  PodDisruptionBudget: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true },
-  HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', namespaced: true },
+  Rollout: { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts', namespaced: true, optional: true },
+  PodDisruptionBudget: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true, olderVersions: ['v1beta1'] },
+  HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', namespaced: true, olderVersions: ['v2beta2'] },
 } as const satisfies Record<string, KindInfo>
 
 export type KindName = keyof typeof KINDS
@@ -29,10 +37,16 @@ export type KindName = keyof typeof KINDS
 export const KIND_NAMES = Object.keys(KINDS) as KindName[]
 
 /** The kinds with a pod template the pod-spec rules judge (a bare Pod's spec is its own template). */
-export const POD_TEMPLATE_KINDS: readonly KindName[] = ['Pod', 'ReplicationController', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']
+export const POD_TEMPLATE_KINDS: readonly KindName[] = ['Pod', 'ReplicationController', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Rollout']
 
 /** The collection URL path of a kind, cluster-wide: /api/v1/services, /apis/apps/v1/deployments. */
-export function listPath(kind: KindName): string {
-  const { group, version, resource } = KINDS[kind]
+export function listPath(kind: KindName, version: string = KINDS[kind].version): string {
+  const { group, resource } = KINDS[kind]
   return group === '' ? `/api/${version}/${resource}` : `/apis/${group}/${version}/${resource}`
+}
+
+/** Every version of a kind hitless judges alike, the current one first. */
+export function versionsOf(kind: KindName): readonly string[] {
+  const info: KindInfo = KINDS[kind]
+  return [info.version, ...(info.olderVersions ?? [])]
 }

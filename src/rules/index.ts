@@ -7,9 +7,13 @@ import { serviceSelector } from './service-selector.ts'
 import { serviceTargetPort } from './service-target-port.ts'
 import { probePortRule } from './probe-port.ts'
 import { livenessProbe } from './liveness-probe.ts'
+import { pdbSelectsNothing } from './pdb-selects-nothing.ts'
+import { pdbBlocksDrain } from './pdb-blocks-drain.ts'
+import { pdbMissing } from './pdb-missing.ts'
+import { rolloutCapacity } from './rollout-capacity.ts'
 import type { RegisteredRule } from './rule.ts'
 
-export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity]
 
 export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)

@@ -5,6 +5,7 @@ import { get } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { CACHED_RESOURCES } from '../../src/contract/registry.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import { startCli } from '../helpers/cli.ts'
 import { FakeApiServer } from '../helpers/fake-apiserver.ts'
@@ -77,7 +78,7 @@ t.test('ready once every kind has synced, with per-kind detail', async (t) => {
   let state = await readyz()
   for (let i = 0; i < 100 && state.status !== 200; i++) state = await readyz()
   t.equal(state.status, 200)
-  t.equal(state.body.detail.cache.length, 8)
+  t.equal(state.body.detail.cache.length, CACHED_RESOURCES.length)
   t.ok(state.body.detail.cache.every((k: { synced: boolean }) => k.synced))
 })
 

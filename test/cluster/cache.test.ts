@@ -215,3 +215,39 @@ t.test('the server version is read once', async (t) => {
   fake.version = { major: '1', minor: '31+', gitVersion: 'v1.31.2-gke.1' }
   t.same(await readServerVersion(loadKubeConfig(kubeconfig)), { major: 1, minor: 31 })
 })
+
+t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, no Rollout CRD (none, not broken)', async (t) => {
+  const fake = new FakeApiServer()
+  for (const path of ['/apis/policy/v1/poddisruptionbudgets', '/apis/autoscaling/v2/horizontalpodautoscalers', '/apis/argoproj.io/v1alpha1/rollouts']) fake.unserved.add(path)
+  fake.seed([
+    ns('shop'),
+    { ...deploy('web', 'shop', { app: 'web' }), spec: { ...deploy('web', 'shop', { app: 'web' }).spec, replicas: 3 } },
+    { apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'shop' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } },
+    { apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'none', namespace: 'shop' }, spec: { selector: {} } },
+    { apiVersion: 'autoscaling/v2beta2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'shop' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 6 } },
+  ])
+  await fake.start()
+  const kubeconfig = await fake.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'hitless-kc-')), 'config'))
+  const cache = new ClusterCache({ resources: CACHED_RESOURCES, kc: loadKubeConfig(kubeconfig), logger, backoff: { initialMs: 10, maxMs: 100 } })
+  t.teardown(async () => {
+    cache.stop()
+    await fake.stop()
+  })
+  cache.start()
+  t.ok(await cache.waitForSync(5000), 'synced, the missing CRD included')
+  t.equal(cache.unavailable(), undefined, 'usable')
+  t.equal(cache.readiness().ready, true)
+  t.same(cache.readiness().reasons, [], 'an absent kind is no reason to be unready')
+  const states = Object.fromEntries(cache.readiness().kinds.map((k) => [k.kind, k]))
+  t.match(states['PodDisruptionBudget'], { path: '/apis/policy/v1beta1/poddisruptionbudgets', watching: true })
+  t.match(states['HorizontalPodAutoscaler'], { path: '/apis/autoscaling/v2beta2/horizontalpodautoscalers' })
+  t.match(states['Rollout'], { absent: true, synced: true })
+  const pdbs = [...cache.disruptionBudgets('shop')]
+  t.same(pdbs.find((p) => p.name === 'web'), { namespace: 'shop', name: 'web', selector: { matchLabels: { app: 'web' } }, minAvailable: 2 })
+  t.equal(pdbs.find((p) => p.name === 'none')!.selector, undefined, 'a v1beta1 empty selector selects nothing')
+  t.match(cache.autoscalerFor('shop', { group: 'apps', kind: 'Deployment', name: 'web' }), { name: 'web', minReplicas: 2, maxReplicas: 6 })
+  t.equal(cache.workload('shop', 'Deployment', 'web')?.replicas, 3)
+  // Watch events arrive on the version the cache settled on.
+  fake.add({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'late', namespace: 'shop' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } })
+  await eventually(t, () => [...cache.disruptionBudgets('shop')].some((p) => p.name === 'late'), 'a PDB created later arrives by watch')
+})

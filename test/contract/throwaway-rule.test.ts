@@ -36,14 +36,14 @@ export const pdbThrowaway = defineRule<Options>({
   const { pdbThrowaway } = (await import(pathToFileURL(file).href)) as { pdbThrowaway: RegisteredRule }
   const rules = [...RULES, pdbThrowaway]
 
-  t.same(webhookRules(rules, 'validating').find((r) => r.resources.includes('poddisruptionbudgets')), { apiGroups: ['policy'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['poddisruptionbudgets'], scope: 'Namespaced' }, 'validating webhook, DELETE included')
+  t.same(webhookRules(rules, 'validating').find((r) => r.resources.includes('poddisruptionbudgets')), { apiGroups: ['policy'], apiVersions: ['v1', 'v1beta1'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['poddisruptionbudgets'], scope: 'Namespaced' }, 'validating webhook, DELETE included, every version judged alike')
+  t.notOk(webhookRules(RULES, 'validating').some((r) => r.operations.includes('DELETE') && r.resources.includes('poddisruptionbudgets')), 'without the rule, no DELETE')
   t.notOk(webhookRules(rules, 'mutating').some((r) => r.resources.includes('poddisruptionbudgets')), 'not mutating: it cannot fix')
   t.same(readerRbacRules(rules).filter((r) => r.apiGroups[0] === 'policy' || r.apiGroups[0] === 'autoscaling'), [
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch'] },
   ], 'RBAC')
-  t.ok(cachedResources(rules).some((r) => r.path === '/apis/policy/v1/poddisruptionbudgets'), 'the cache watches it')
-  t.notOk(cachedResources(RULES).some((r) => r.kind === 'PodDisruptionBudget'), 'and without the rule, nothing does')
+  t.same(cachedResources(rules).find((r) => r.kind === 'PodDisruptionBudget')?.paths, ['/apis/policy/v1/poddisruptionbudgets', '/apis/policy/v1beta1/poddisruptionbudgets'], 'the cache watches it, the older version where the server lacks policy/v1')
 
   const schema = configRulesSchema(rules) as { properties: Record<string, unknown> }
   t.ok(schema.properties['pdb-throwaway'], 'config schema')

@@ -50,7 +50,7 @@ t.test('fixes still apply, CREATEs are unaffected, and the setting can be turned
 
 t.test('onClusterUnavailable: deny refuses a Service UPDATE like a CREATE: "cannot check" is no existing violation', async (t) => {
   const service = (selector: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } })
-  const unusable = { unavailable: () => 'watch for Service broken for 40 s', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [] }
+  const unusable = { unavailable: () => 'watch for Service broken for 40 s', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [], disruptionBudgets: () => [], autoscalerFor: () => undefined, workload: () => undefined }
   const policy = buildPolicy(configFrom('onClusterUnavailable: deny'), { cluster: unusable, liveCluster: true })
   const create = evaluate(reviewOf(service({ app: 'web' })), policy)
   t.equal(decide(create, 'validate').allowed, false, 'CREATE denied')

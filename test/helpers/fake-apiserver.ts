@@ -16,12 +16,14 @@ interface Collection {
   watchers: Set<ServerResponse>
 }
 
-// Exactly the collections hitless's cache reads, so a kind added there is served here too.
+// Exactly the collections hitless's cache reads (every version of each), so a kind added there is
+// served here too.
+const apiVersionOf = (path: string) => (path.startsWith('/apis/') ? path.split('/').slice(2, 4).join('/') : 'v1')
 const RESOURCES: Record<string, { kind: string; apiVersion: string }> = Object.fromEntries(
-  CACHED_RESOURCES.map(({ kind, path }) => [path, { kind, apiVersion: path.startsWith('/apis/') ? path.split('/').slice(2, 4).join('/') : 'v1' }]),
+  CACHED_RESOURCES.flatMap(({ kind, paths }) => paths.map((path) => [path, { kind, apiVersion: apiVersionOf(path) }])),
 )
 
-const PATH_OF_KIND = Object.fromEntries(Object.entries(RESOURCES).map(([path, r]) => [r.kind, path]))
+const PATH_OF_KIND = Object.fromEntries(CACHED_RESOURCES.map(({ kind, path }) => [kind, path]))
 const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`
 
 export class FakeApiServer {
@@ -73,8 +75,13 @@ export class FakeApiServer {
     return path
   }
 
+  /** Collection paths answered with 404, as a server without that version or CRD answers. */
+  readonly unserved = new Set<string>()
+
   private collectionOf(object: KubeObject): Collection {
-    const collection = this.collections.get(PATH_OF_KIND[object.kind ?? ''] ?? '')
+    // An object of an older version goes to that version's collection (a 1.20 server's policy/v1beta1).
+    const versioned = Object.entries(RESOURCES).find(([, r]) => r.kind === object.kind && r.apiVersion === object.apiVersion)?.[0]
+    const collection = this.collections.get(versioned ?? PATH_OF_KIND[object.kind ?? ''] ?? '')
     if (!collection) throw new Error(`fake API server does not serve ${object.kind}`)
     return collection
   }
@@ -161,8 +168,9 @@ export class FakeApiServer {
       return namespace ? json(200, namespace) : notFound()
     }
     // Namespaced lists: /api/v1/namespaces/NS/pods, /apis/apps/v1/namespaces/NS/deployments
-    const scoped = /^(\/api\/v1|\/apis\/apps\/v1)\/namespaces\/([^/]+)\/([^/]+)$/.exec(url.pathname)
-    const collection = this.collections.get(scoped ? `${scoped[1]}/${scoped[3]}` : url.pathname)
+    const scoped = /^(\/api\/v1|\/apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(url.pathname)
+    const collectionPath = scoped ? `${scoped[1]}/${scoped[3]}` : url.pathname
+    const collection = this.unserved.has(collectionPath) ? undefined : this.collections.get(collectionPath)
     if (!collection) return notFound()
     if (query['watch'] === 'true') return this.watch(collection, query, res)
     const all = [...collection.objects.values()].filter((o) => !scoped || o.metadata?.namespace === scoped[2])

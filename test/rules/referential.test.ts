@@ -6,7 +6,7 @@ import { evaluate } from '../../src/engine/evaluate.ts'
 import { configFrom, reviewOf } from '../helpers/objects.ts'
 
 const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }
-const unsynced: ClusterView = { ...storeFrom([]), unavailable: () => 'cache not synced yet: Pod', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [] }
+const unsynced: ClusterView = { ...storeFrom([]), unavailable: () => 'cache not synced yet: Pod', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [], disruptionBudgets: () => [], autoscalerFor: () => undefined, workload: () => undefined }
 
 t.test('while the cluster state is unusable, onClusterUnavailable decides', async (t) => {
   const warn = evaluate(reviewOf(service), buildPolicy(configFrom(), { cluster: unsynced }))

@@ -105,6 +105,11 @@ t.test('bad input gets a clear 4xx answer, never a crash or a 5xx', async (t) =>
     message: /containers\[0\]\.ports\[0\]\.containerPort must be integer/,
   })
 
+  const badPdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p', namespace: 'shop' }, spec: { selector: { matchExpressions: 'app' } } }
+  t.match((await post(admissionReview(badPdb, { uid: 'p1' }))).json().response, { uid: 'p1', allowed: false, status: { code: 400, message: 'hitless: bad request: object.spec.selector.matchExpressions must be array,null' } }, 'a PDB is checked as deeply as hitless reads it')
+  const badHpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h', namespace: 'shop' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: '2', maxReplicas: 3 } }
+  t.match((await post(admissionReview(badHpa, { uid: 'h1' }))).json().response.status, { code: 400, message: /spec\.minReplicas must be integer/ }, 'and so is an HPA')
+
   const unknown = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { containers: 'anything' } }
   t.same((await post(admissionReview(unknown, { uid: 'k1' }))).json().response, { uid: 'k1', allowed: true }, 'unknown kinds are allowed untouched')
 

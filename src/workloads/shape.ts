@@ -1,5 +1,5 @@
 // A structural check of the fields hitless reads, for every kind it judges: metadata of any object,
-// workloads' pod templates, Services' selectors and ports. The API server never sends a Deployment whose
+// workloads' pod templates, Services' selectors and ports, PDBs' selectors and budgets, HPAs' targets. The API server never sends a Deployment whose
 // containers are a string, but a hand-made request or manifest can: it gets a clear 400 naming the
 // field instead of a rule crashing on it.
 import { Ajv } from 'ajv'
@@ -79,11 +79,42 @@ const validateService = ajv.compile({
     },
   },
 })
+const intOrString = { type: ['integer', 'string', 'null'] }
+const labelSelector = {
+  type: ['object', 'null'],
+  properties: {
+    matchLabels: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: ['array', 'null'],
+      items: { type: 'object', required: ['key', 'operator'], properties: { key: { type: 'string' }, operator: { type: 'string' }, values: { type: ['array', 'null'], items: { type: 'string' } } } },
+    },
+  },
+}
+const validatePdb = ajv.compile({
+  type: 'object',
+  properties: { metadata, spec: { type: 'object', properties: { selector: labelSelector, minAvailable: intOrString, maxUnavailable: intOrString } } },
+})
+const validateHpa = ajv.compile({
+  type: 'object',
+  properties: {
+    metadata,
+    spec: {
+      type: 'object',
+      properties: {
+        scaleTargetRef: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } } },
+        minReplicas: { type: ['integer', 'null'] },
+        maxReplicas: { type: 'integer' },
+      },
+    },
+  },
+})
 const validateAny = ajv.compile({ type: 'object', properties: { metadata } })
 
 function validatorFor(review: ReviewInput) {
   if (isGuardedWorkload(review.group, review.kind)) return review.kind === 'Pod' ? validatePod : validateTemplated
   if (review.group === '' && review.kind === 'Service') return validateService
+  if (review.group === 'policy' && review.kind === 'PodDisruptionBudget') return validatePdb
+  if (review.group === 'autoscaling' && review.kind === 'HorizontalPodAutoscaler') return validateHpa
   return validateAny
 }
 

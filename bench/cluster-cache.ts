@@ -1,7 +1,8 @@
-// The cluster cache at scale (1,000 namespaces, 10,000 Services, 100,000 pods/templates), each number
-// beside a baseline from the same run: heap per cached pod vs keeping whole objects (as an informer
-// does); decision latency for a Deployment UPDATE the selector rule must check vs the same review with
-// no cluster; sync time from a test API server vs merely fetching and parsing the same pages.
+// The cluster cache at scale (1,000 namespaces, 10,000 Services, 100,000 pods/templates, 10,000 PDBs,
+// 10,000 HPAs), each number beside a baseline from the same run: heap per cached pod vs keeping whole
+// objects (as an informer does); decision latency for a Deployment UPDATE the selector and PDB rules
+// must check, and for PDB UPDATEs, vs the same review with no cluster; sync time from a test API server
+// vs merely fetching and parsing the same pages.
 // Run with --expose-gc (npm run bench:cluster). Bounded: fixed object counts and iterations.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -69,6 +70,14 @@ function latencies(policy: typeof withCluster, body: object, iterations = 20_000
 const cached = latencies(withCluster, kept)
 const uncached = latencies(withoutCluster, kept)
 const denied = latencies(withCluster, orphaning)
+// PDB UPDATEs, which pdb-selects-nothing and pdb-blocks-drain check against the namespace's workloads
+// and HPAs: one that still allows a disruption, one that would block every drain (minAvailable 2 with
+// the Deployment's HPA at minReplicas 2).
+const oldPdb = [...clusterObjects()].find((o) => o.kind === 'PodDisruptionBudget' && o.metadata?.namespace === 'team-500')!
+const pdbWith = (spec: Record<string, unknown>) => admissionReview({ ...oldPdb, spec: { ...(oldPdb.spec as object), ...spec } }, { operation: 'UPDATE', oldObject: oldPdb })
+const pdbAllowed = latencies(withCluster, pdbWith({ maxUnavailable: '50%' }))
+const pdbUncached = latencies(withoutCluster, pdbWith({ maxUnavailable: '50%' }))
+const pdbDenied = latencies(withCluster, pdbWith({ maxUnavailable: undefined, minAvailable: 2 }))
 store = undefined
 
 // 3. Sync time from a test API server in another process, vs fetching and parsing the same pages.
@@ -96,13 +105,15 @@ await rm(dir, { recursive: true, force: true })
 
 const leanPerPod = leanBytes / PODS
 const wholePerPod = wholeBytes / PODS
-console.log(`cluster: ${counts.namespaces} namespaces, ${counts.services} Services, ${counts.workloads} pods/templates`)
+console.log(`cluster: ${counts.namespaces} namespaces, ${counts.services} Services, ${counts.workloads} pods/templates, ${counts.pdbs} PDBs, ${counts.hpas} HPAs`)
 console.log('| measure | hitless | baseline | ratio | goal |')
 console.log('|---|---|---|---|---|')
 console.log(`| heap per cached pod (all records / pods) | ${leanPerPod.toFixed(0)} B | ${wholePerPod.toFixed(0)} B whole objects | ${((leanPerPod / wholePerPod) * 100).toFixed(1)} % | <= 500 B |`)
 console.log(`| relabel UPDATE checked and allowed, p50 | ${cached.p50.toFixed(1)} µs | ${uncached.p50.toFixed(1)} µs without cluster | ${(cached.p50 / uncached.p50).toFixed(2)}x | |`)
 console.log(`| relabel UPDATE checked and allowed, p99 | ${cached.p99.toFixed(1)} µs | ${uncached.p99.toFixed(1)} µs without cluster | ${(cached.p99 / uncached.p99).toFixed(2)}x | < 100 µs |`)
 console.log(`| relabel UPDATE that orphans a Service (deny with fix), p50 / p99 | ${denied.p50.toFixed(1)} / ${denied.p99.toFixed(1)} µs | | | |`)
+console.log(`| PDB UPDATE checked and allowed, p50 / p99 | ${pdbAllowed.p50.toFixed(1)} / ${pdbAllowed.p99.toFixed(1)} µs | ${pdbUncached.p50.toFixed(1)} / ${pdbUncached.p99.toFixed(1)} µs without cluster | ${(pdbAllowed.p99 / pdbUncached.p99).toFixed(2)}x (p99) | < 100 µs |`)
+console.log(`| PDB UPDATE that blocks drains (deny with fix), p50 / p99 | ${pdbDenied.p50.toFixed(1)} / ${pdbDenied.p99.toFixed(1)} µs | | | < 100 µs |`)
 console.log(`| sync from test API server | ${(syncMs / 1000).toFixed(2)} s | ${(fetchMs / 1000).toFixed(2)} s fetch+parse only | ${(syncMs / fetchMs).toFixed(2)}x | < 10 s |`)
-console.log(`decisions: ${cached.decision}, ${denied.decision}; synced: ${synced}, ${syncedCounts.services} Services, ${syncedCounts.workloads} pods/templates`)
-await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, syncMs, fetchMs, synced })
+console.log(`decisions: ${cached.decision}, ${denied.decision}, ${pdbAllowed.decision}, ${pdbDenied.decision}; synced: ${synced}, ${syncedCounts.services} Services, ${syncedCounts.workloads} pods/templates, ${syncedCounts.pdbs} PDBs, ${syncedCounts.hpas} HPAs`)
+await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, pdbAllowed, pdbUncached, pdbDenied, syncMs, fetchMs, synced })

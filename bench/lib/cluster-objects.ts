@@ -1,6 +1,7 @@
 // A large, deterministic cluster: NAMESPACES namespaces, each with SERVICES Services and PODS pods or
-// templates (a tenth Deployments, each behind one Service; the rest Pods no controller owns). Every pod
-// carries a unique label as well as shared ones, so sharing cannot hide per-pod cost.
+// templates (a tenth Deployments, each behind one Service, with a PodDisruptionBudget and an HPA of its
+// own; the rest Pods no controller owns). Every pod carries a unique label as well as shared ones, so
+// sharing cannot hide per-pod cost.
 import type { KubeObject } from '../../src/model/types.ts'
 
 export const SIZE = { namespaces: 1_000, servicesPerNamespace: 10, podsPerNamespace: 100 }
@@ -38,6 +39,13 @@ export function* clusterObjects(): Generator<KubeObject> {
       const labels = { app, tier: 'backend', instance: `${namespace}-${p}` }
       if (deployment) {
         yield { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `deploy-${p}`, namespace }, spec: { replicas: 3, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec(app) } } }
+        yield { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `pdb-${p}`, namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { app, instance: labels.instance } } } }
+        yield {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: `hpa-${p}`, namespace },
+          spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `deploy-${p}` }, minReplicas: 2, maxReplicas: 10, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
+        }
       } else {
         yield { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${p}`, namespace, labels }, spec: podSpec(app), status: { phase: 'Running', podIP: `10.${n % 250}.${p}.1` } }
       }

@@ -69,7 +69,7 @@ t.test('the cache settles on the versions a 1.20 server has, and a missing CRD i
   await waitFor('hitless ready', async () => {
     const state = await httpsGet(`${cluster.hitlessUrl}/readyz`, cluster.ca)
     if (state.status !== 200) return false
-    kinds = Object.fromEntries((JSON.parse(state.body).detail.cache as { kind: string }[]).map((k) => [k.kind, k]))
+    kinds = Object.fromEntries((JSON.parse(state.body).detail.cache as { kind: string; synced: boolean }[]).map((k) => [k.kind, k]))
     return true
   })
   t.match(kinds['PodDisruptionBudget'], { path: '/apis/policy/v1beta1/poddisruptionbudgets', synced: true })

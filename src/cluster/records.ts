@@ -27,21 +27,32 @@ export interface WorkloadRecord {
   replicas?: number
 }
 
-/** A PodDisruptionBudget (policy/v1 or v1beta1): what it selects and what it keeps available. */
-export interface PdbRecord {
+/**
+ * A PodDisruptionBudget (policy/v1 or v1beta1): what it selects and what it keeps available. The
+ * record is its own selector (matchLabels, matchExpressions), one object less per PDB; read it
+ * through selectorOf(), which also knows the PDBs that select nothing.
+ */
+export interface PdbRecord extends LabelSelector {
   namespace: string
   name: string
-  /** Undefined when it selects no pods at all (no selector; or an empty one in policy/v1beta1). */
-  selector?: LabelSelector
+  /** It selects no pods at all (no selector; or an empty one in policy/v1beta1). */
+  selectsNothing?: true
   minAvailable?: number | string
   maxUnavailable?: number | string
 }
 
-/** A HorizontalPodAutoscaler (autoscaling/v2, v2beta2): what it scales and within which bounds. */
+/** What a PDB selects, or undefined when it selects no pods at all. */
+export function selectorOf(pdb: PdbRecord): LabelSelector | undefined {
+  return pdb.selectsNothing ? undefined : pdb
+}
+
+/** A HorizontalPodAutoscaler (autoscaling/v2, v2beta2): what it scales and within which bounds (flat: one object per HPA). */
 export interface HpaRecord {
   namespace: string
   name: string
-  target: { group: string; kind: string; name: string }
+  targetGroup: string
+  targetKind: string
+  targetName: string
   minReplicas: number
   maxReplicas: number
 }
@@ -193,10 +204,13 @@ export function pdbRecord(object: KubeObject): PdbRecord {
   const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
   const minAvailable = intOrPercent(spec.minAvailable)
   const maxUnavailable = intOrPercent(spec.maxUnavailable)
+  const selects = selector && !(empty && v1beta1)
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
-    ...(selector && !(empty && v1beta1) ? { selector: { ...(selector.matchLabels ? { matchLabels: Object.freeze(sortedLabels(selector.matchLabels)) } : {}), ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}) } } : {}),
+    ...(!selects ? { selectsNothing: true as const } : {}),
+    ...(selects && selector.matchLabels ? { matchLabels: Object.freeze(sortedLabels(selector.matchLabels)) } : {}),
+    ...(selects && selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}),
     ...(minAvailable !== undefined ? { minAvailable } : {}),
     ...(maxUnavailable !== undefined ? { maxUnavailable } : {}),
   }
@@ -212,7 +226,9 @@ export function hpaRecord(object: KubeObject): HpaRecord | undefined {
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
-    target: { group: groupOfApiVersion(ref.apiVersion), kind: ref.kind, name: ref.name },
+    targetGroup: groupOfApiVersion(ref.apiVersion),
+    targetKind: ref.kind,
+    targetName: ref.name,
     minReplicas: min,
     maxReplicas: max,
   }

@@ -9,14 +9,15 @@ import type { ClusterView } from './view.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
 
-const targetKey = (group: string, kind: string, name: string) => `${group}/${kind}/${name}`
-
 class NamespaceIndex {
   readonly services = new Map<string, ServiceRecord>()
   readonly pdbs = new Map<string, PdbRecord>()
-  /** HPAs by name, and by what they scale (group/kind/name). */
-  readonly hpas = new Map<string, HpaRecord>()
-  private readonly hpaByTarget = new Map<string, HpaRecord>()
+  /**
+   * HPAs by the name of what they scale (the record's own string, no key built): usually one, an array
+   * when HPAs scale same-named workloads of different kinds (or, wrongly, the same one).
+   */
+  private readonly hpaByTarget = new Map<string, HpaRecord | HpaRecord[]>()
+  private hpaCount = 0
   /** kind → name → record */
   readonly workloads = new Map<string, Map<string, WorkloadRecord>>()
   private readonly byLabel = new Map<string, Holders>()
@@ -62,29 +63,38 @@ class NamespaceIndex {
 
   putHpa(record: HpaRecord): void {
     this.deleteHpa(record.name)
-    this.hpas.set(record.name, record)
-    this.hpaByTarget.set(targetKey(record.target.group, record.target.kind, record.target.name), record)
+    const held = this.hpaByTarget.get(record.targetName)
+    this.hpaByTarget.set(record.targetName, held === undefined ? record : [...(Array.isArray(held) ? held : [held]), record])
+    this.hpaCount++
   }
 
+  /** Deletes are rare: found by a scan of the namespace's HPAs. */
   deleteHpa(name: string): void {
-    const record = this.hpas.get(name)
-    if (!record) return
-    this.hpas.delete(name)
-    const key = targetKey(record.target.group, record.target.kind, record.target.name)
-    if (this.hpaByTarget.get(key) === record) {
-      this.hpaByTarget.delete(key)
-      // Two HPAs on one target (the HPA controller refuses both): keep answering with the other.
-      for (const other of this.hpas.values()) if (targetKey(other.target.group, other.target.kind, other.target.name) === key) this.hpaByTarget.set(key, other)
+    for (const [target, held] of this.hpaByTarget) {
+      const list = Array.isArray(held) ? held : [held]
+      const found = list.find((hpa) => hpa.name === name)
+      if (!found) continue
+      const rest = list.filter((hpa) => hpa !== found)
+      if (rest.length === 0) this.hpaByTarget.delete(target)
+      else this.hpaByTarget.set(target, rest.length === 1 ? rest[0]! : rest)
+      this.hpaCount--
+      return
     }
   }
 
   clearHpas(): void {
-    this.hpas.clear()
     this.hpaByTarget.clear()
+    this.hpaCount = 0
+  }
+
+  get hpas(): number {
+    return this.hpaCount
   }
 
   hpaFor(group: string, kind: string, name: string): HpaRecord | undefined {
-    return this.hpaByTarget.get(targetKey(group, kind, name))
+    const held = this.hpaByTarget.get(name)
+    const matches = (hpa: HpaRecord) => hpa.targetKind === kind && hpa.targetGroup === group
+    return held === undefined ? undefined : Array.isArray(held) ? held.find(matches) : matches(held) ? held : undefined
   }
 
   matching(selector: Readonly<Record<string, string>>): WorkloadRecord[] {
@@ -110,7 +120,7 @@ class NamespaceIndex {
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpas.size === 0
+    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0
   }
 }
 
@@ -273,7 +283,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
       services += index.services.size
       workloads += index.workloadCount
       pdbs += index.pdbs.size
-      hpas += index.hpas.size
+      hpas += index.hpas
     }
     return { namespaces: this.namespaceInfo.size, services, workloads, pdbs, hpas }
   }

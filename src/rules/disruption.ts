@@ -4,7 +4,7 @@
 // PodDisruptionBudget allows when every pod it covers is healthy (the disruption controller's
 // disruptionsAllowed = currentHealthy − desiredHealthy).
 import type { ClusterView } from '../cluster/view.ts'
-import { selectorSelects, type HpaRecord, type LabelSelector, type PdbRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { selectorOf, selectorSelects, type HpaRecord, type LabelSelector, type PdbRecord, type WorkloadRecord } from '../cluster/records.ts'
 import { KINDS, type KindInfo } from '../model/kinds.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 
@@ -90,10 +90,11 @@ export function blockage(pdb: PdbRecord, selected: readonly { record: WorkloadRe
 
 /** The workloads a PDB covers, each with its expected pods; `replace` stands in for one of them (a change under review). */
 export function coveredBy(view: ClusterView, pdb: PdbRecord, replace?: { record: WorkloadRecord; hpa?: HpaRecord | null }): { record: WorkloadRecord; scale: Scale | undefined }[] {
-  if (!pdb.selector) return []
-  const found = view.workloadsSelectedBy(pdb.namespace, pdb.selector).filter((r) => !replace || r.kind !== replace.record.kind || r.name !== replace.record.name)
+  const selector = selectorOf(pdb)
+  if (!selector) return []
+  const found = view.workloadsSelectedBy(pdb.namespace, selector).filter((r) => !replace || r.kind !== replace.record.kind || r.name !== replace.record.name)
   const result = found.map((record) => ({ record, scale: scaleOf(view, record) }))
-  if (replace && selectorSelects(pdb.selector, replace.record)) result.push({ record: replace.record, scale: scaleOf(view, replace.record, replace.hpa) })
+  if (replace && selectorSelects(selector, replace.record)) result.push({ record: replace.record, scale: scaleOf(view, replace.record, replace.hpa) })
   return result
 }
 

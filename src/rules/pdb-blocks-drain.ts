@@ -7,7 +7,7 @@
 // denied; a workload or HPA change that makes an existing PDB block is warned about (the fix is in
 // another object).
 import type { ClusterView } from '../cluster/view.ts'
-import { hpaRecord, pdbRecord, selectorSelects, workloadRecord, type HpaRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { hpaRecord, pdbRecord, selectorOf, selectorSelects, workloadRecord, type HpaRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
@@ -28,7 +28,8 @@ function judgePdb(view: ClusterView, review: ReviewInput, namespace: string): Ru
 function judgeChange(view: ClusterView, namespace: string, before: { record: WorkloadRecord; hpa?: HpaRecord | null } | undefined, after: { record: WorkloadRecord; hpa?: HpaRecord | null }, what: string): RuleFinding[] {
   const findings: RuleFinding[] = []
   for (const pdb of view.disruptionBudgets(namespace)) {
-    if (!pdb.selector || !selectorSelects(pdb.selector, after.record)) continue
+    const selector = selectorOf(pdb)
+    if (!selector || !selectorSelects(selector, after.record)) continue
     const now = blockage(pdb, coveredBy(view, pdb, after))
     if (!now) continue
     // Blocking already without this change (or without this new workload): not this change's doing.
@@ -53,11 +54,11 @@ function judgeWorkload(view: ClusterView, review: ReviewInput, namespace: string
 function judgeHpa(view: ClusterView, review: ReviewInput, namespace: string): RuleFinding[] {
   const hpa = hpaRecord(inNamespace(review.object!, namespace))
   if (!hpa) return []
-  const target = view.workload(namespace, hpa.target.kind, hpa.target.name)
-  if (!target || groupOf(target.kind) !== hpa.target.group) return []
+  const target = view.workload(namespace, hpa.targetKind, hpa.targetName)
+  if (!target || groupOf(target.kind) !== hpa.targetGroup) return []
   const old = review.oldObject ? hpaRecord(inNamespace(review.oldObject, namespace)) : undefined
   // Before: the old HPA if it scaled the same workload, else whatever scaled it (or its replicas).
-  const sameTarget = old && old.target.kind === hpa.target.kind && old.target.name === hpa.target.name && old.target.group === hpa.target.group
+  const sameTarget = old && old.targetKind === hpa.targetKind && old.targetName === hpa.targetName && old.targetGroup === hpa.targetGroup
   const before = { record: target, ...(sameTarget ? { hpa: old } : review.operation === 'CREATE' ? { hpa: null } : {}) }
   return judgeChange(view, namespace, before, { record: target, hpa }, `this HorizontalPodAutoscaler (minReplicas ${hpa.minReplicas} for ${target.kind} ${target.name})`)
 }

@@ -7,7 +7,7 @@
 // through a drain without blocking the drain (pdb-blocks-drain). A warning: the fix is a new object.
 import { dump } from 'js-yaml'
 import type { ClusterView } from '../cluster/view.ts'
-import { selectorSelects, workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { selectorOf, selectorSelects, workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { groupOf, inNamespace, selectorText } from './disruption.ts'
@@ -30,11 +30,12 @@ function judge(view: ClusterView, review: ReviewInput & { object: KubeObject }, 
   if (most < 2) return []
   let nearMiss: string | undefined
   for (const pdb of view.disruptionBudgets(namespace)) {
-    if (!pdb.selector) continue
-    if (selectorSelects(pdb.selector, record)) return []
+    const selector = selectorOf(pdb)
+    if (!selector) continue
+    if (selectorSelects(selector, record)) return []
     // Its matchLabels hold but an expression leaves the pods out: say so (the terms are ANDed).
-    if (!nearMiss && pdb.selector.matchLabels && pdb.selector.matchExpressions?.length && selectorSelects({ matchLabels: pdb.selector.matchLabels }, record)) {
-      nearMiss = `; PodDisruptionBudget ${pdb.name} matches their labels but its matchExpressions (${selectorText({ matchExpressions: pdb.selector.matchExpressions })}) leave them out`
+    if (!nearMiss && selector.matchLabels && selector.matchExpressions?.length && selectorSelects({ matchLabels: selector.matchLabels }, record)) {
+      nearMiss = `; PodDisruptionBudget ${pdb.name} matches their labels but its matchExpressions (${selectorText({ matchExpressions: selector.matchExpressions })}) leave them out`
     }
   }
   const runs = hpa ? `may run ${hpa.maxReplicas} replicas (HorizontalPodAutoscaler ${hpa.name})` : `runs ${record.replicas} replicas`

@@ -6,7 +6,7 @@
 // Transition-aware like service-selector: a CREATE only warns (Helm installs PDBs before workloads),
 // an UPDATE that orphans it is denied, and so is a workload UPDATE that relabels its pods away.
 import { labelText, type ClusterView } from '../cluster/view.ts'
-import { pdbRecord, selectorSelects, workloadRecord, type LabelSelector, type PdbRecord } from '../cluster/records.ts'
+import { pdbRecord, selectorOf, selectorSelects, workloadRecord, type LabelSelector, type PdbRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
@@ -18,7 +18,7 @@ import { defineRule } from './rule.ts'
 /** The labels of the workload that shares most matchLabels pairs, as the selector to use. */
 function selectorFix(view: ClusterView, pdb: PdbRecord, previous?: LabelSelector): string {
   if (previous) return podSpecFixSnippet(['spec', 'selector'], previous) + '   # as before this change, or the labels of the pods to protect'
-  const wanted = pdb.selector?.matchLabels ?? {}
+  const wanted: Readonly<Record<string, string>> = pdb.matchLabels ?? {}
   let best: { labels: Readonly<Record<string, string>>; shared: number } | undefined
   for (const [key, value] of Object.entries(wanted)) {
     for (const candidate of view.workloadsMatching(pdb.namespace, { [key]: value })) {
@@ -33,18 +33,20 @@ function selectorFix(view: ClusterView, pdb: PdbRecord, previous?: LabelSelector
 function judgePdb(view: ClusterView, review: ReviewInput, namespace: string): RuleFinding[] {
   const pdb = pdbRecord(inNamespace(review.object!, namespace))
   const name = `PodDisruptionBudget ${namespace}/${pdb.name}`
-  if (!pdb.selector) {
+  const selector = selectorOf(pdb)
+  if (!selector) {
     const why = review.object?.spec?.['selector'] ? 'an empty selector selects no pods in policy/v1beta1' : 'it has no selector, and a PDB without one selects no pods'
     return [{ message: `${name} protects nothing: ${why}`, fix: selectorFix(view, pdb) }]
   }
-  if (view.workloadsSelectedBy(namespace, pdb.selector).length > 0) return []
-  const where = `${name} protects nothing: no workload in ${namespace} has pods matching ${selectorText(pdb.selector)}`
+  if (view.workloadsSelectedBy(namespace, selector).length > 0) return []
+  const where = `${name} protects nothing: no workload in ${namespace} has pods matching ${selectorText(selector)}`
   const fix = selectorFix(view, pdb)
   if (review.operation === 'UPDATE' && review.oldObject) {
     const old = pdbRecord(inNamespace(review.oldObject, namespace))
-    const before = old.selector ? view.workloadsSelectedBy(namespace, old.selector) : []
-    if (before.length > 0) {
-      return [{ message: `this change would leave ${name} protecting nothing: ${selectorText(pdb.selector)} matches no pods (${selectorText(old.selector!)} matched ${describeWorkloads(before)})`, fix: selectorFix(view, pdb, old.selector) }]
+    const previous = selectorOf(old)
+    const before = previous ? view.workloadsSelectedBy(namespace, previous) : []
+    if (previous && before.length > 0) {
+      return [{ message: `this change would leave ${name} protecting nothing: ${selectorText(selector)} matches no pods (${selectorText(previous)} matched ${describeWorkloads(before)})`, fix: selectorFix(view, pdb, { ...(previous.matchLabels ? { matchLabels: previous.matchLabels } : {}), ...(previous.matchExpressions ? { matchExpressions: previous.matchExpressions } : {}) }) }]
     }
   }
   if (!review.audit) return [{ message: `${where} (yet)`, fix, atMostWarn: true }]
@@ -59,13 +61,14 @@ function judgeRelabel(view: ClusterView, review: ReviewInput, namespace: string)
   if (!current || !old) return []
   const findings: RuleFinding[] = []
   for (const pdb of view.disruptionBudgets(namespace)) {
-    if (!pdb.selector || !selectorSelects(pdb.selector, old) || selectorSelects(pdb.selector, current)) continue
-    const others = view.workloadsSelectedBy(namespace, pdb.selector).filter((r) => !(r.kind === current.kind && r.name === current.name))
+    const selector = selectorOf(pdb)
+    if (!selector || !selectorSelects(selector, old) || selectorSelects(selector, current)) continue
+    const others = view.workloadsSelectedBy(namespace, selector).filter((r) => !(r.kind === current.kind && r.name === current.name))
     if (others.length > 0) continue
     const specPath = current.kind === 'Pod' ? [] : ['spec', 'template']
-    const lost = Object.entries(pdb.selector.matchLabels ?? {}).filter(([k, v]) => current.labels[k] !== v)
+    const lost = Object.entries(selector.matchLabels ?? {}).filter(([k, v]) => current.labels[k] !== v)
     findings.push({
-      message: `this change would leave PodDisruptionBudget ${namespace}/${pdb.name} protecting nothing: its selector ${selectorText(pdb.selector)} no longer matches the pod labels (${labelText(current.labels)})`,
+      message: `this change would leave PodDisruptionBudget ${namespace}/${pdb.name} protecting nothing: its selector ${selectorText(selector)} no longer matches the pod labels (${labelText(current.labels)})`,
       fix: lost.length > 0 ? podSpecFixSnippet([...specPath, 'metadata', 'labels'], Object.fromEntries(lost)) : `# change PodDisruptionBudget ${pdb.name}'s selector in the same apply, to match the new pod labels`,
     })
   }

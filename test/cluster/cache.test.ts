@@ -243,8 +243,8 @@ t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, 
   t.match(states['HorizontalPodAutoscaler'], { path: '/apis/autoscaling/v2beta2/horizontalpodautoscalers' })
   t.match(states['Rollout'], { absent: true, synced: true })
   const pdbs = [...cache.disruptionBudgets('shop')]
-  t.same(pdbs.find((p) => p.name === 'web'), { namespace: 'shop', name: 'web', selector: { matchLabels: { app: 'web' } }, minAvailable: 2 })
-  t.equal(pdbs.find((p) => p.name === 'none')!.selector, undefined, 'a v1beta1 empty selector selects nothing')
+  t.same(pdbs.find((p) => p.name === 'web'), { namespace: 'shop', name: 'web', matchLabels: { app: 'web' }, minAvailable: 2 })
+  t.equal(pdbs.find((p) => p.name === 'none')!.selectsNothing, true, 'a v1beta1 empty selector selects nothing')
   t.match(cache.autoscalerFor('shop', { group: 'apps', kind: 'Deployment', name: 'web' }), { name: 'web', minReplicas: 2, maxReplicas: 6 })
   t.equal(cache.workload('shop', 'Deployment', 'web')?.replicas, 3)
   // Watch events arrive on the version the cache settled on.

@@ -52,7 +52,8 @@ t.test('close under load: readiness fails first, nothing in flight is lost', asy
   await closing
   await load
   agent.destroy()
-  t.ok(statuses.length > 100, `${statuses.length} reviews answered`)
+  // Load, not speed: more than one review per worker (a count tied to speed failed on a busy machine).
+  t.ok(statuses.length > 8, `${statuses.length} reviews answered`)
   t.same([...new Set(statuses)], [200], 'every answered review was a 200')
   t.same(errors, [], 'no request failed while the server was draining')
 })

@@ -8,7 +8,8 @@ import type { Logger } from '../log/log.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { getJson } from './kube-client.ts'
 import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
-import type { HpaRecord, LabelSelector, PdbRecord, ServiceRecord, WorkloadRecord } from './records.ts'
+import type { HpaRecord, LabelSelector, PdbRecord, ServiceInfo, ServiceRecord, WorkloadRecord } from './records.ts'
+import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
@@ -153,6 +154,26 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   workload(namespace: string, kind: string, name: string): WorkloadRecord | undefined {
     return this.store.workload(namespace, kind, name)
+  }
+
+  service(namespace: string, name: string): ServiceInfo | undefined {
+    return this.store.service(namespace, name)
+  }
+
+  serviceNames(namespace: string): string[] {
+    return this.store.serviceNames(namespace)
+  }
+
+  ingresses(namespace: string): Iterable<IngressRecord> {
+    return this.store.ingresses(namespace)
+  }
+
+  routesTo(namespace: string): RouteRecord[] {
+    return this.store.routesTo(namespace)
+  }
+
+  referenceGrants(namespace: string): Iterable<GrantRecord> {
+    return this.store.referenceGrants(namespace)
   }
 }
 

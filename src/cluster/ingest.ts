@@ -3,7 +3,8 @@
 import { apiGroupOf } from '../model/api-group.ts'
 import type { KubeObject } from '../model/types.ts'
 import { namespaceInfo } from '../model/namespaces.ts'
-import { hpaRecord, pdbRecord, serviceRecord, shared, workloadRecord, type HpaRecord, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { hpaRecord, pdbRecord, servicePorts, serviceRecord, shared, workloadRecord, type HpaRecord, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
@@ -19,8 +20,11 @@ export function ingest(store: ClusterStore, kind: string, object: KubeObject): v
   if (kind === 'Namespace') return store.putNamespace(namespaceInfo(object))
   if (kind === 'Service') {
     const record = serviceRecord(object)
-    return record ? store.putService(shared(record)) : store.deleteService(namespace, name)
+    return record ? store.putService(shared(record)) : store.putServicePorts(namespace, name, servicePorts(object), object.spec?.['type'] === 'ExternalName')
   }
+  if (kind === 'Ingress') return store.putIngress(ingressRecord(object))
+  if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return store.putRoute(routeRecord(kind, object))
+  if (kind === 'ReferenceGrant') return store.putGrant(grantRecord(object))
   if (kind === 'PodDisruptionBudget') return store.putPdb(pdbRecord(object))
   if (kind === 'HorizontalPodAutoscaler') {
     const record = hpaRecord(object)
@@ -36,6 +40,9 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   const name = object.metadata?.name ?? ''
   if (kind === 'Namespace') store.deleteNamespace(name)
   else if (kind === 'Service') store.deleteService(namespace, name)
+  else if (kind === 'Ingress') store.deleteIngress(namespace, name)
+  else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') store.deleteRoute(kind, namespace, name)
+  else if (kind === 'ReferenceGrant') store.deleteGrant(namespace, name)
   else if (kind === 'PodDisruptionBudget') store.deletePdb(namespace, name)
   else if (kind === 'HorizontalPodAutoscaler') store.deleteHpa(namespace, name)
   else store.deleteWorkload(kind, namespace, name)
@@ -57,6 +64,10 @@ export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'def
 export type Entry =
   | { kind: 'Namespace'; info: ReturnType<typeof namespaceInfo> }
   | { kind: 'Service'; record: ServiceRecord }
+  | { kind: 'ServicePorts'; namespace: string; name: string; ports: ServiceRecord['ports']; externalName: boolean }
+  | { kind: 'Ingress'; record: IngressRecord }
+  | { kind: 'Route'; record: RouteRecord }
+  | { kind: 'ReferenceGrant'; record: GrantRecord }
   | { kind: 'PodDisruptionBudget'; record: PdbRecord }
   | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
   | { kind: 'Workload'; record: WorkloadRecord }
@@ -65,8 +76,13 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Namespace') return { kind, info: namespaceInfo(object) }
   if (kind === 'Service') {
     const record = serviceRecord(object)
-    return record ? { kind, record: shared(record) } : undefined
+    return record
+      ? { kind, record: shared(record) }
+      : { kind: 'ServicePorts', namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', ports: servicePorts(object), externalName: object.spec?.['type'] === 'ExternalName' }
   }
+  if (kind === 'Ingress') return { kind, record: ingressRecord(object) }
+  if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return { kind: 'Route', record: routeRecord(kind, object) }
+  if (kind === 'ReferenceGrant') return { kind, record: grantRecord(object) }
   if (kind === 'PodDisruptionBudget') return { kind, record: pdbRecord(object) }
   if (kind === 'HorizontalPodAutoscaler') {
     const record = hpaRecord(object)
@@ -82,6 +98,10 @@ export function replaceKind(store: ClusterStore, kind: string, entries: Entry[])
   for (const entry of entries) {
     if (entry.kind === 'Namespace') store.putNamespace(entry.info)
     else if (entry.kind === 'Service') store.putService(entry.record)
+    else if (entry.kind === 'ServicePorts') store.putServicePorts(entry.namespace, entry.name, entry.ports, entry.externalName)
+    else if (entry.kind === 'Ingress') store.putIngress(entry.record)
+    else if (entry.kind === 'Route') store.putRoute(entry.record)
+    else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
     else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
     else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
     else store.putWorkload(entry.record)

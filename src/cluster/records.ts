@@ -304,22 +304,40 @@ export const CONTROLLER_POD_LABEL_KEYS = new Set([
   'batch.kubernetes.io/controller-uid',
 ])
 
+type ServiceSpec = { selector?: Record<string, string>; type?: string; ports?: { name?: string; port?: number; targetPort?: string | number }[] }
+
+/** A Service's ports (its own numbers and names, and what they target). */
+export function servicePorts(object: KubeObject): readonly ServicePort[] {
+  const spec = (object.spec ?? {}) as ServiceSpec
+  return Object.freeze(
+    (spec.ports ?? []).map((p) => ({
+      ...(p.name ? { name: p.name } : {}),
+      port: p.port ?? 0,
+      targetPort: p.targetPort ?? p.port ?? 0,
+    })),
+  )
+}
+
 /** The record for a Service with a selector; undefined for selector-less and ExternalName Services. */
 export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
-  const spec = (object.spec ?? {}) as { selector?: Record<string, string>; type?: string; ports?: { name?: string; port?: number; targetPort?: string | number }[] }
+  const spec = (object.spec ?? {}) as ServiceSpec
   if (spec.type === 'ExternalName' || !spec.selector || Object.keys(spec.selector).length === 0) return undefined
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
-    ports: Object.freeze(
-      (spec.ports ?? []).map((p) => ({
-        ...(p.name ? { name: p.name } : {}),
-        port: p.port ?? 0,
-        targetPort: p.targetPort ?? p.port ?? 0,
-      })),
-    ),
+    ports: servicePorts(object),
   }
+}
+
+/** What the traffic-path rules need of any Service, with a selector or not. */
+export interface ServiceInfo {
+  namespace: string
+  name: string
+  ports: readonly ServicePort[]
+  /** Undefined for a Service without a selector (its endpoints are managed by hand) or ExternalName. */
+  selector?: Readonly<Record<string, string>>
+  externalName?: boolean
 }
 
 export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {

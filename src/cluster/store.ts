@@ -4,7 +4,8 @@
 // pair held by one record points at it directly (most pods carry some unique label), and each
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
-import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { routeBackends, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
+import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServicePort, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
@@ -12,6 +13,12 @@ type Holders = WorkloadRecord | Set<WorkloadRecord>
 class NamespaceIndex {
   readonly services = new Map<string, ServiceRecord>()
   readonly pdbs = new Map<string, PdbRecord>()
+  /** Services without a selector (or ExternalName): only their ports; they exist for Ingresses and routes. */
+  readonly portsOnly = new Map<string, { ports: readonly ServicePort[]; externalName: boolean }>()
+  readonly ingresses = new Map<string, IngressRecord>()
+  /** HTTPRoutes and GRPCRoutes by `Kind/name`. */
+  readonly routes = new Map<string, RouteRecord>()
+  readonly grants = new Map<string, GrantRecord>()
   /**
    * HPAs by the name of what they scale (the record's own string, no key built): usually one, an array
    * when HPAs scale same-named workloads of different kinds (or, wrongly, the same one).
@@ -120,7 +127,7 @@ class NamespaceIndex {
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0
+    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0
   }
 }
 
@@ -170,11 +177,59 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   putService(record: ServiceRecord): void {
     const namespace = this.canonical(record.namespace)
-    this.index(namespace).services.set(record.name, { ...record, namespace })
+    const index = this.index(namespace)
+    index.portsOnly.delete(record.name)
+    index.services.set(record.name, { ...record, namespace })
+  }
+
+  /** A Service without a selector, or ExternalName: kept for its name and ports only. */
+  putServicePorts(namespace: string, name: string, ports: readonly ServicePort[], externalName: boolean): void {
+    const index = this.index(this.canonical(namespace))
+    index.services.delete(name)
+    index.portsOnly.set(name, { ports, externalName })
   }
 
   deleteService(namespace: string, name: string): void {
-    this.namespaces.get(namespace)?.services.delete(name)
+    const index = this.namespaces.get(namespace)
+    index?.services.delete(name)
+    index?.portsOnly.delete(name)
+    this.tidy(namespace)
+  }
+
+  putIngress(record: IngressRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).ingresses.set(record.name, { ...record, namespace })
+  }
+
+  deleteIngress(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.ingresses.delete(name)
+    this.tidy(namespace)
+  }
+
+  /** Routes that send traffic into another namespace, by `namespace/Kind/name` (few; scanned on a Service change). */
+  private readonly crossNamespaceRoutes = new Map<string, RouteRecord>()
+
+  putRoute(record: RouteRecord): void {
+    const namespace = this.canonical(record.namespace)
+    const key = `${record.kind}/${record.name}`
+    this.index(namespace).routes.set(key, { ...record, namespace })
+    if (routeBackends(record).some((b) => b.namespace !== namespace)) this.crossNamespaceRoutes.set(`${namespace}/${key}`, record)
+    else this.crossNamespaceRoutes.delete(`${namespace}/${key}`)
+  }
+
+  deleteRoute(kind: string, namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.routes.delete(`${kind}/${name}`)
+    this.crossNamespaceRoutes.delete(`${namespace}/${kind}/${name}`)
+    this.tidy(namespace)
+  }
+
+  putGrant(record: GrantRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).grants.set(record.name, { ...record, namespace })
+  }
+
+  deleteGrant(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.grants.delete(name)
     this.tidy(namespace)
   }
 
@@ -209,8 +264,15 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   /** Drops every record of one kind ('Service', 'Namespace' or a workload kind) before a re-list. */
   clearKind(kind: string): void {
     if (kind === 'Namespace') return this.namespaceInfo.clear()
+    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') for (const [key, route] of this.crossNamespaceRoutes) if (route.kind === kind) this.crossNamespaceRoutes.delete(key)
     for (const [name, index] of this.namespaces) {
-      if (kind === 'Service') index.services.clear()
+      if (kind === 'Service') {
+        index.services.clear()
+        index.portsOnly.clear()
+      } else if (kind === 'Ingress') index.ingresses.clear()
+      else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
+        for (const [key, route] of index.routes) if (route.kind === kind) index.routes.delete(key)
+      } else if (kind === 'ReferenceGrant') index.grants.clear()
       else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
       else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
       else index.clearKind(kind)
@@ -228,6 +290,34 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   services(namespace: string): Iterable<ServiceRecord> {
     return this.namespaces.get(namespace)?.services.values() ?? []
+  }
+
+  service(namespace: string, name: string): ServiceInfo | undefined {
+    const index = this.namespaces.get(namespace)
+    const selected = index?.services.get(name)
+    if (selected) return selected
+    const other = index?.portsOnly.get(name)
+    return other ? { namespace, name, ports: other.ports, ...(other.externalName ? { externalName: true } : {}) } : undefined
+  }
+
+  serviceNames(namespace: string): string[] {
+    const index = this.namespaces.get(namespace)
+    return index ? [...index.services.keys(), ...index.portsOnly.keys()] : []
+  }
+
+  ingresses(namespace: string): Iterable<IngressRecord> {
+    return this.namespaces.get(namespace)?.ingresses.values() ?? []
+  }
+
+  /** The routes that send traffic to Services of `namespace`: its own, and those of other namespaces naming it. */
+  routesTo(namespace: string): RouteRecord[] {
+    const own = [...(this.namespaces.get(namespace)?.routes.values() ?? [])]
+    for (const route of this.crossNamespaceRoutes.values()) if (route.namespace !== namespace && routeBackends(route).some((b) => b.namespace === namespace)) own.push(route)
+    return own
+  }
+
+  referenceGrants(namespace: string): Iterable<GrantRecord> {
+    return this.namespaces.get(namespace)?.grants.values() ?? []
   }
 
   disruptionBudgets(namespace: string): Iterable<PdbRecord> {

@@ -1,7 +1,8 @@
 // What rules may ask about the rest of the cluster. The webhook answers from its watch-fed cache; the
 // CLI answers from the manifest set; with --cluster off there is no view and referential rules see
 // only the object under review.
-import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -16,6 +17,13 @@ export interface ClusterView {
   autoscalerFor(namespace: string, target: { group: string; kind: string; name: string }): HpaRecord | undefined
   /** One workload (or unowned Pod) by kind and name. */
   workload(namespace: string, kind: string, name: string): WorkloadRecord | undefined
+  /** Any Service by name (with a selector or not), for the traffic-path rules. */
+  service(namespace: string, name: string): ServiceInfo | undefined
+  serviceNames(namespace: string): string[]
+  ingresses(namespace: string): Iterable<IngressRecord>
+  /** Routes that send traffic to Services of the namespace (its own and other namespaces'). */
+  routesTo(namespace: string): RouteRecord[]
+  referenceGrants(namespace: string): Iterable<GrantRecord>
   /**
    * Why this view cannot know every maker of pods in the namespace (an audited file set with a custom
    * resource an operator turns into pods, or with no workload of that namespace at all), or undefined

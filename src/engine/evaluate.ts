@@ -11,6 +11,7 @@ import type { NamespaceInfo } from '../model/namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from '../model/types.ts'
+import { KINDS, type KindInfo } from '../model/kinds.ts'
 
 /** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
 export const APPROVAL_RULE = 'exemption-approval'
@@ -106,7 +107,39 @@ function downgradeExisting(findings: Finding[], review: ReviewInput, policy: Pol
   )
 }
 
+/**
+ * A DELETE, judged only by the rules that declare DELETE for its kind (a Service whose deletion orphans
+ * an Ingress or route), on the object being deleted. Never more than a warning: blocking a DELETE
+ * strands objects (namespace deletion, Helm uninstall), and nothing is patched.
+ */
+function evaluateDelete(review: ReviewInput, policy: Policy, context: EvaluationContext): Evaluation {
+  const old = review.oldObject
+  if (review.subResource || !old) return { findings: [], patch: [], notices: [], skipped: review.subResource ? `subresource ${review.subResource}` : 'operation DELETE' }
+  const judging = policy.rules.filter(({ rule }) => rule.judges.some((target) => target.operations.includes('DELETE') && target.kinds.some((kind) => kind === review.kind && kindGroup(kind) === review.group)))
+  if (judging.length === 0) return { findings: [], patch: [], notices: [], skipped: 'operation DELETE' }
+  const exemptions = resolveExemptions(old.metadata?.annotations, context.namespace?.annotations, {
+    now: context.now,
+    policy: policy.exemptions,
+    knownRules: policy.knownRules,
+    ...(review.userInfo ? { user: review.userInfo } : {}),
+    changedByRequest: false,
+  })
+  const object = objectRef(review)
+  const findings: Finding[] = []
+  for (const { rule, action, options } of judging) {
+    for (const finding of rule.check({ review: { ...review, object: old }, original: old, options, settings: policy.settings })) {
+      const { patch: _never, patchSummary: _none, ...rest } = finding
+      const exemption = exemptions.verdictFor(rule.id, finding.container)
+      findings.push({ ...rest, rule: rule.id, action: action === 'deny' || action === 'mutate' ? 'warn' : action, object, ...(exemption ? { exemption } : {}) })
+    }
+  }
+  return { findings, patch: [], notices: exemptions.notices }
+}
+
+const kindGroup = (kind: string) => (KINDS as Record<string, KindInfo | undefined>)[kind]?.group
+
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
+  if (review.operation === 'DELETE') return evaluateDelete(review, policy, context)
   const skipped = skipReason(review)
   if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }
   const exemptions = resolveExemptions(review.object.metadata?.annotations, context.namespace?.annotations, {

@@ -30,6 +30,11 @@ export const KINDS = {
   Rollout: { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts', namespaced: true, optional: true },
   PodDisruptionBudget: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true, olderVersions: ['v1beta1'] },
   HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', namespaced: true, olderVersions: ['v2beta2'] },
+  Ingress: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', namespaced: true },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', namespaced: true, olderVersions: ['v1beta1'], optional: true },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', namespaced: true, optional: true },
+  ReferenceGrant: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'referencegrants', namespaced: true, olderVersions: ['v1beta1'], optional: true },
+  Node: { group: '', version: 'v1', resource: 'nodes', namespaced: false },
 } as const satisfies Record<string, KindInfo>
 
 export type KindName = keyof typeof KINDS

@@ -11,9 +11,11 @@ import { pdbSelectsNothing } from './pdb-selects-nothing.ts'
 import { pdbBlocksDrain } from './pdb-blocks-drain.ts'
 import { pdbMissing } from './pdb-missing.ts'
 import { rolloutCapacity } from './rollout-capacity.ts'
+import { ingressBackend } from './ingress-backend.ts'
+import { routeBackend } from './route-backend.ts'
 import type { RegisteredRule } from './rule.ts'
 
-export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity, ingressBackend, routeBackend]
 
 export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)

@@ -38,7 +38,11 @@ export async function auditCorpus(): Promise<{ findings: CorpusFinding[]; errors
     const result = auditManifests(loaded.manifests, config, { defaultNamespace: 'default' })
     for (const error of [...loaded.errors, ...result.errors]) errors.push(`${relative(CORPUS, error.file)}:${error.line ?? ''} ${error.message}`)
     for (const f of result.findings) {
-      findings.push({ key: [relative(CORPUS, f.manifest.file), `${f.object.kind}/${f.object.name}`, f.rule, f.container ?? '-', f.level].join('|'), message: f.message })
+      const key = [relative(CORPUS, f.manifest.file), `${f.object.kind}/${f.object.name}`, f.rule, f.container ?? '-', f.level].join('|')
+      // A rule may find several things in one object that are not about a container (two backends of
+      // one route): the second and later get #2, #3… in their order.
+      const seen = findings.filter((other) => other.key === key || other.key.startsWith(`${key}#`)).length
+      findings.push({ key: seen === 0 ? key : `${key}#${seen + 1}`, message: f.message })
     }
   }
   return { findings, errors }

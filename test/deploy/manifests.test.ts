@@ -79,7 +79,8 @@ t.test('webhook configurations', async (t) => {
     // Exactly what the rules declare they judge (src/contract/derive.ts); the mutating one only what they can fix.
     t.same(hook.rules, webhookRules(RULES, hook === mutating ? 'mutating' : 'validating'), hook === mutating ? 'mutating: what fixable rules judge' : 'validating: what every rule judges')
     t.notOk(hook === mutating && hook.rules.some((r: any) => r.resources.includes('services')), 'no Services in the mutating webhook: no rule fixes them')
-    t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE'), 'CREATE and UPDATE only: DELETE is never judged')
+    // DELETE only where a rule judges it (Service deletions that orphan an Ingress or route), never mutated.
+    t.ok(hook.rules.every((r: any) => r.operations.join() === 'CREATE,UPDATE' || (hook !== mutating && r.operations.join() === 'CREATE,UPDATE,DELETE' && r.resources.join() === 'services')), 'DELETE for Services only, and only to validate')
     t.match(hook.clientConfig.service, { name: 'hitless', namespace: 'hitless-system', port: 443 })
   }
   const namespaces = find(base, 'ValidatingWebhookConfiguration').webhooks[1]

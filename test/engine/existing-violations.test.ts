@@ -4,7 +4,7 @@ import { decide } from '../../src/engine/decide.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
-import { configFrom, loadYaml, policyFrom, reviewOf } from '../helpers/objects.ts'
+import { configFrom, loadYaml, policyFrom, reviewOf, unusableView } from '../helpers/objects.ts'
 
 const withoutProbe = () => loadYaml('readiness-probe/fires-deployment-no-probe.yaml')
 const withProbe = () => loadYaml('readiness-probe/passes-has-probe.yaml')
@@ -50,7 +50,7 @@ t.test('fixes still apply, CREATEs are unaffected, and the setting can be turned
 
 t.test('onClusterUnavailable: deny refuses a Service UPDATE like a CREATE: "cannot check" is no existing violation', async (t) => {
   const service = (selector: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } })
-  const unusable = { unavailable: () => 'watch for Service broken for 40 s', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [], disruptionBudgets: () => [], autoscalerFor: () => undefined, workload: () => undefined }
+  const unusable = unusableView('watch for Service broken for 40 s')
   const policy = buildPolicy(configFrom('onClusterUnavailable: deny'), { cluster: unusable, liveCluster: true })
   const create = evaluate(reviewOf(service({ app: 'web' })), policy)
   t.equal(decide(create, 'validate').allowed, false, 'CREATE denied')

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { parseConfig, type Config } from '../../src/config/load.ts'
 import { storeFrom } from '../../src/cluster/ingest.ts'
+import { ClusterStore } from '../../src/cluster/store.ts'
 import { apiGroupOf } from '../../src/model/api-group.ts'
 import { buildPolicy, type Policy } from '../../src/engine/policy.ts'
 import type { AdmissionOperation, KubeObject, PatchOperation, ReviewInput } from '../../src/model/types.ts'
@@ -17,15 +18,17 @@ export interface ReviewOptions {
   subResource?: string
 }
 
-export function reviewOf(object: KubeObject, options: ReviewOptions = {}): ReviewInput {
+/** A review of `object` (null for a DELETE, whose subject is options.oldObject). */
+export function reviewOf(object: KubeObject | null, options: ReviewOptions = {}): ReviewInput {
+  const subject = (object ?? options.oldObject)!
   return {
     operation: options.operation ?? 'CREATE',
-    kind: object.kind!,
-    group: apiGroupOf(object),
+    kind: subject.kind!,
+    group: apiGroupOf(subject),
     object,
     oldObject: options.oldObject ?? null,
-    ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
-    ...(object.metadata?.name ? { name: object.metadata.name } : {}),
+    ...(subject.metadata?.namespace ? { namespace: subject.metadata.namespace } : {}),
+    ...(subject.metadata?.name ? { name: subject.metadata.name } : {}),
     ...(options.subResource ? { subResource: options.subResource } : {}),
   }
 }
@@ -75,7 +78,7 @@ const headerList = (text: string, name: string) =>
  */
 export function loadFixture(url: URL): Fixture {
   const text = readFileSync(url, 'utf8')
-  const document = parse(text) as KubeObject & { review?: { operation?: AdmissionOperation; object: KubeObject; oldObject?: KubeObject }; cluster?: KubeObject[] }
+  const document = parse(text) as KubeObject & { review?: { operation?: AdmissionOperation; object: KubeObject | null; oldObject?: KubeObject }; cluster?: KubeObject[] }
   const containers = headerList(text, 'containers')
   const actions = headerList(text, 'actions')
   const review = document.review
@@ -115,4 +118,9 @@ export function onlyRule(ruleId: string, action?: string, cluster?: KubeObject[]
 
 export function decodePatch(base64: string | undefined): PatchOperation[] {
   return base64 ? (JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as PatchOperation[]) : []
+}
+
+/** An empty cluster view that reports itself unusable for `reason` (a cache not synced, a broken watch). */
+export function unusableView(reason: string): ClusterStore {
+  return Object.assign(new ClusterStore(), { unavailable: () => reason })
 }

@@ -3,10 +3,10 @@ import { storeFrom } from '../../src/cluster/ingest.ts'
 import type { ClusterView } from '../../src/cluster/view.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
-import { configFrom, reviewOf } from '../helpers/objects.ts'
+import { configFrom, reviewOf, unusableView } from '../helpers/objects.ts'
 
 const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }
-const unsynced: ClusterView = { ...storeFrom([]), unavailable: () => 'cache not synced yet: Pod', services: () => [], workloadsMatching: () => [], workloadsSelectedBy: () => [], disruptionBudgets: () => [], autoscalerFor: () => undefined, workload: () => undefined }
+const unsynced: ClusterView = unusableView('cache not synced yet: Pod')
 
 t.test('while the cluster state is unusable, onClusterUnavailable decides', async (t) => {
   const warn = evaluate(reviewOf(service), buildPolicy(configFrom(), { cluster: unsynced }))

@@ -10,6 +10,7 @@ import { getJson } from './kube-client.ts'
 import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessState } from './liveness.ts'
 import type { HpaRecord, LabelSelector, PdbRecord, ServiceInfo, ServiceRecord, WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
+import type { NodeRecord } from '../scheduling/nodes.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
@@ -174,6 +175,10 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   referenceGrants(namespace: string): Iterable<GrantRecord> {
     return this.store.referenceGrants(namespace)
+  }
+
+  nodes(): Iterable<NodeRecord> {
+    return this.store.nodes()
   }
 }
 

@@ -4,6 +4,7 @@ import { apiGroupOf } from '../model/api-group.ts'
 import type { KubeObject } from '../model/types.ts'
 import { namespaceInfo } from '../model/namespaces.ts'
 import { hpaRecord, pdbRecord, servicePorts, serviceRecord, shared, workloadRecord, type HpaRecord, type PdbRecord, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { nodeRecord, type NodeRecord } from '../scheduling/nodes.ts'
 import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
@@ -22,6 +23,7 @@ export function ingest(store: ClusterStore, kind: string, object: KubeObject): v
     const record = serviceRecord(object)
     return record ? store.putService(shared(record)) : store.putServicePorts(namespace, name, servicePorts(object), object.spec?.['type'] === 'ExternalName')
   }
+  if (kind === 'Node') return store.putNode(nodeRecord(object))
   if (kind === 'Ingress') return store.putIngress(ingressRecord(object))
   if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return store.putRoute(routeRecord(kind, object))
   if (kind === 'ReferenceGrant') return store.putGrant(grantRecord(object))
@@ -40,6 +42,7 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   const name = object.metadata?.name ?? ''
   if (kind === 'Namespace') store.deleteNamespace(name)
   else if (kind === 'Service') store.deleteService(namespace, name)
+  else if (kind === 'Node') store.deleteNode(name)
   else if (kind === 'Ingress') store.deleteIngress(namespace, name)
   else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') store.deleteRoute(kind, namespace, name)
   else if (kind === 'ReferenceGrant') store.deleteGrant(namespace, name)
@@ -66,6 +69,7 @@ export type Entry =
   | { kind: 'Service'; record: ServiceRecord }
   | { kind: 'ServicePorts'; namespace: string; name: string; ports: ServiceRecord['ports']; externalName: boolean }
   | { kind: 'Ingress'; record: IngressRecord }
+  | { kind: 'Node'; record: NodeRecord }
   | { kind: 'Route'; record: RouteRecord }
   | { kind: 'ReferenceGrant'; record: GrantRecord }
   | { kind: 'PodDisruptionBudget'; record: PdbRecord }
@@ -80,6 +84,7 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
       ? { kind, record: shared(record) }
       : { kind: 'ServicePorts', namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', ports: servicePorts(object), externalName: object.spec?.['type'] === 'ExternalName' }
   }
+  if (kind === 'Node') return { kind, record: nodeRecord(object) }
   if (kind === 'Ingress') return { kind, record: ingressRecord(object) }
   if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return { kind: 'Route', record: routeRecord(kind, object) }
   if (kind === 'ReferenceGrant') return { kind, record: grantRecord(object) }
@@ -99,6 +104,7 @@ export function replaceKind(store: ClusterStore, kind: string, entries: Entry[])
     if (entry.kind === 'Namespace') store.putNamespace(entry.info)
     else if (entry.kind === 'Service') store.putService(entry.record)
     else if (entry.kind === 'ServicePorts') store.putServicePorts(entry.namespace, entry.name, entry.ports, entry.externalName)
+    else if (entry.kind === 'Node') store.putNode(entry.record)
     else if (entry.kind === 'Ingress') store.putIngress(entry.record)
     else if (entry.kind === 'Route') store.putRoute(entry.record)
     else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)

@@ -5,6 +5,7 @@
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
 import { routeBackends, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
+import type { NodeRecord } from '../scheduling/nodes.ts'
 import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServicePort, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
@@ -206,6 +207,21 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     this.tidy(namespace)
   }
 
+  /** Nodes (cluster-scoped): allocatable, labels and taints only. */
+  private readonly nodeRecords = new Map<string, NodeRecord>()
+
+  putNode(record: NodeRecord): void {
+    this.nodeRecords.set(record.name, record)
+  }
+
+  deleteNode(name: string): void {
+    this.nodeRecords.delete(name)
+  }
+
+  nodes(): Iterable<NodeRecord> {
+    return this.nodeRecords.values()
+  }
+
   /** Routes that send traffic into another namespace, by `namespace/Kind/name` (few; scanned on a Service change). */
   private readonly crossNamespaceRoutes = new Map<string, RouteRecord>()
 
@@ -264,6 +280,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   /** Drops every record of one kind ('Service', 'Namespace' or a workload kind) before a re-list. */
   clearKind(kind: string): void {
     if (kind === 'Namespace') return this.namespaceInfo.clear()
+    if (kind === 'Node') return this.nodeRecords.clear()
     if (kind === 'HTTPRoute' || kind === 'GRPCRoute') for (const [key, route] of this.crossNamespaceRoutes) if (route.kind === kind) this.crossNamespaceRoutes.delete(key)
     for (const [name, index] of this.namespaces) {
       if (kind === 'Service') {

@@ -3,6 +3,7 @@
 // only the object under review.
 import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
+import type { NodeRecord } from '../scheduling/nodes.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -24,6 +25,8 @@ export interface ClusterView {
   /** Routes that send traffic to Services of the namespace (its own and other namespaces'). */
   routesTo(namespace: string): RouteRecord[]
   referenceGrants(namespace: string): Iterable<GrantRecord>
+  /** The cluster's Nodes (in an audit: the Node objects among the files, usually none). */
+  nodes(): Iterable<NodeRecord>
   /**
    * Why this view cannot know every maker of pods in the namespace (an audited file set with a custom
    * resource an operator turns into pods, or with no workload of that namespace at all), or undefined

@@ -13,9 +13,10 @@ import { pdbMissing } from './pdb-missing.ts'
 import { rolloutCapacity } from './rollout-capacity.ts'
 import { ingressBackend } from './ingress-backend.ts'
 import { routeBackend } from './route-backend.ts'
+import { requestsFitNodes } from './requests-fit-nodes.ts'
 import type { RegisteredRule } from './rule.ts'
 
-export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity, ingressBackend, routeBackend]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity, ingressBackend, routeBackend, requestsFitNodes]
 
 export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)

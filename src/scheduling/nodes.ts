@@ -178,6 +178,13 @@ function compileTerm(term: unknown): CompiledTerm {
   return compiled
 }
 
+function termMatches(term: CompiledTerm, node: NodeRecord): boolean {
+  if (term.invalid) return false
+  for (const { test } of term.labels) if (!test(node.labels)) return false
+  for (const { test } of term.fields) if (!test(node.name)) return false
+  return true
+}
+
 /** Why the term does not match the node, or undefined when it does. */
 function termMismatch(term: CompiledTerm, node: NodeRecord): string | undefined {
   if (term.invalid) return term.invalid
@@ -208,8 +215,11 @@ const taintText = (taint: Taint) => `${taint.key}${taint.value !== undefined ? `
 
 // ---- The pod's constraints, compiled once and tried on many nodes ----
 
-/** Why the pod can never be placed on a node (undefined: it can); compiled once per pod spec. */
-export type NodeFilter = (node: NodeRecord) => string | undefined
+/**
+ * Why the pod can never be placed on a node (undefined: it can); compiled once per pod spec.
+ * `admits` is the same test without the words, for scans over many nodes.
+ */
+export type NodeFilter = ((node: NodeRecord) => string | undefined) & { admits(node: NodeRecord): boolean }
 
 export function nodeFilter(spec: PodSpec): NodeFilter {
   const pod = (isRecord(spec) ? spec : {}) as PlacedPodSpec
@@ -219,23 +229,32 @@ export function nodeFilter(spec: PodSpec): NodeFilter {
   const terms = isRecord(required) ? (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []).map(compileTerm) : undefined
   const tolerations = (Array.isArray(pod.tolerations) ? pod.tolerations : []).filter(isRecord) as Toleration[]
 
-  return (node) => {
+  const admits = (node: NodeRecord): boolean => {
+    if (nodeName !== undefined && node.name !== nodeName) return false
+    for (const [key, value] of selector) if (node.labels[key] !== value || !Object.hasOwn(node.labels, key)) return false
+    if (terms !== undefined && !terms.some((term) => termMatches(term, node))) return false
+    for (const taint of node.taints) {
+      // A pod bound by nodeName skips the scheduler; the kubelet refuses it only for NoExecute taints.
+      if (nodeName !== undefined && taint.effect !== 'NoExecute') continue
+      if (!tolerations.some((toleration) => tolerates(toleration, taint))) return false
+    }
+    return true
+  }
+  // The same checks in the same order, with the words; only run for a node admits() refused.
+  const explain = (node: NodeRecord): string => {
     if (nodeName !== undefined && node.name !== nodeName) return `spec.nodeName pins the pod to node ${nodeName}`
     for (const [key, value] of selector) {
       if (node.labels[key] !== value || !Object.hasOwn(node.labels, key)) return `nodeSelector ${key}=${String(value)} (${nodeHas(node.labels, key)})`
     }
-    if (terms !== undefined && !terms.some((term) => termMismatch(term, node) === undefined)) {
+    if (terms !== undefined && !terms.some((term) => termMatches(term, node))) {
       if (terms.length === 0) return 'required node affinity has no nodeSelectorTerms: it matches no node'
       const why = terms.map((term, i) => (terms.length > 1 ? `term ${i}: ` : '') + termMismatch(term, node))
       return `required node affinity: ${why.join('; ')}`
     }
-    for (const taint of node.taints) {
-      // A pod bound by nodeName skips the scheduler; the kubelet refuses it only for NoExecute taints.
-      if (nodeName !== undefined && taint.effect !== 'NoExecute') continue
-      if (!tolerations.some((toleration) => tolerates(toleration, taint))) return `taint ${taintText(taint)} is not tolerated`
-    }
-    return undefined
+    const taint = node.taints.find((taint) => (nodeName === undefined || taint.effect === 'NoExecute') && !tolerations.some((toleration) => tolerates(toleration, taint)))
+    return taint ? `taint ${taintText(taint)} is not tolerated` : 'no reason'
   }
+  return Object.assign((node: NodeRecord) => (admits(node) ? undefined : explain(node)), { admits })
 }
 
 /** Why the scheduler would never place the pod on this node, or undefined. For many nodes, compile once with nodeFilter. */
@@ -301,14 +320,13 @@ export function placement(spec: PodSpec, requests: Readonly<Record<string, numbe
   let count = 0
   for (const node of nodes) {
     count++
-    if (fits(requests, node) === undefined && filter(node) === undefined) return { node: node.name, nodes: count, eligible: 1, tooSmall: {}, largest: {} }
+    if (fits(requests, node) === undefined && filter.admits(node)) return { node: node.name, nodes: count, eligible: 1, tooSmall: {}, largest: {} }
   }
   const result: Placement = { nodes: count, eligible: 0, tooSmall: {}, largest: {} }
   for (const name in requests) if (Object.hasOwn(requests, name) && name !== 'pods') result.largest[name] = 0
   for (const node of nodes) {
-    const why = filter(node)
-    if (why !== undefined) {
-      result.ineligible ??= `${node.name}: ${why}`
+    if (!filter.admits(node)) {
+      result.ineligible ??= `${node.name}: ${filter(node)}`
       continue
     }
     result.eligible++

@@ -79,7 +79,10 @@ t.test('required node affinity: each operator', async (t) => {
     [req('gen', 'Gt', ['four']), false],
     [req('zone', 'Like', ['a']), false],
   ]
-  for (const [requirement, matches] of cases) t.equal(eligible(affinity(term(requirement)), n) === undefined, matches, JSON.stringify(requirement))
+  for (const [requirement, matches] of cases) {
+    t.equal(eligible(affinity(term(requirement)), n) === undefined, matches, JSON.stringify(requirement))
+    t.equal(nodeFilter(affinity(term(requirement))).admits(n), matches, `admits ${JSON.stringify(requirement)}`)
+  }
   t.equal(eligible(affinity(term(req('zone', 'In', ['b']))), n), 'required node affinity: zone In [b] (node has zone=a)')
   t.equal(eligible(affinity(term(req('gen', 'Gt', ['four']))), n), 'required node affinity: gen Gt [four]: Gt needs one integer value')
 })
@@ -141,6 +144,7 @@ t.test('a compiled filter gives the same answers for many nodes', async (t) => {
   const filter = nodeFilter(pod)
   const nodes = [node('a', { pool: 'big' }, { taints: [{ key: 'big', effect: 'NoSchedule' }] }), node('b', { pool: 'small' }), node('c', { pool: 'big' }, { taints: [{ key: 'x', effect: 'NoExecute' }] })]
   t.same(nodes.map(filter), nodes.map((n) => eligible(pod, n)))
+  t.same(nodes.map(filter.admits), [true, false, false], 'admits: the same test without the words')
   t.same(nodes.map(filter), [undefined, 'nodeSelector pool=big (node has pool=small)', 'taint x:NoExecute is not tolerated'])
   t.equal(eligible(null as unknown as PodSpec, nodes[1]!), undefined, 'malformed spec: no constraints')
 })

@@ -39,7 +39,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 const NO_TAINTS: readonly Taint[] = Object.freeze([])
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({})
 
-/** The record of a v1 Node. */
+/**
+ * The record of a v1 Node. Labels are the object's own (not copied); taints and allocatable are new,
+ * small objects. A Node without status (as a file audit may hold) lists no allocatable: every request
+ * above 0 fails on it, as on a node the kubelet never reported.
+ */
 export function nodeRecord(object: KubeObject): NodeRecord {
   const spec = isRecord(object.spec) ? object.spec : {}
   const status = isRecord(object['status']) ? object['status'] : {}

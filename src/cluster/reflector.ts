@@ -201,7 +201,7 @@ export class Reflector {
           Object.assign(this.state, { synced: true, watching: false, brokenSince: undefined, lastError: undefined, lastSyncAt: new Date().toISOString() })
           this.failures = 0
           logger.info({ kind, reason: error.message }, 'cluster cache: kind not served; holding none')
-          await sleep(this.options.absentRecheckMs ?? 60_000, signal)
+          await sleep(this.options.absentRecheckMs ?? 30_000, signal)
           continue
         }
         this.broken(error)

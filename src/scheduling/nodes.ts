@@ -7,7 +7,8 @@
 //
 // Left out on purpose:
 //  - A cordon (spec.unschedulable, the NodeUnschedulable filter) is temporary: a cordoned node still
-//    counts as a place the pod fits. The record keeps the flag for messages.
+//    counts as a place the pod fits. The record keeps the flag for messages. So are the taints that stand
+//    for a node condition (not-ready, unreachable, pressure…; CONDITION_TAINTS): not kept.
 //  - Dynamic filters (host ports, volumes, pod (anti-)affinity, topology spread) and the scheduler
 //    profile's addedAffinity.
 //  - Resource names the scheduler would not count (it compares cpu, memory, ephemeral-storage and
@@ -36,6 +37,23 @@ export interface NodeRecord {
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Taints that stand for a node's passing condition, added and removed by the node lifecycle controller
+ * (and on create by the API server's TaintNodesByCondition plugin, so every new Node has not-ready until
+ * its kubelet reports) or by the cloud controller until it initialises the node. Like a cordon, they
+ * say nothing about whether a pod could ever run there, so they are left out of the record.
+ */
+const CONDITION_TAINTS = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/unschedulable',
+  'node.kubernetes.io/memory-pressure',
+  'node.kubernetes.io/disk-pressure',
+  'node.kubernetes.io/pid-pressure',
+  'node.kubernetes.io/network-unavailable',
+  'node.cloudprovider.kubernetes.io/uninitialized',
+])
 const NO_TAINTS: readonly Taint[] = Object.freeze([])
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({})
 
@@ -50,7 +68,7 @@ export function nodeRecord(object: KubeObject): NodeRecord {
   const labels = isRecord(object.metadata?.labels) ? object.metadata.labels : NO_LABELS
   const taints: Taint[] = []
   for (const taint of Array.isArray(spec['taints']) ? spec['taints'] : []) {
-    if (!isRecord(taint) || typeof taint['key'] !== 'string') continue
+    if (!isRecord(taint) || typeof taint['key'] !== 'string' || CONDITION_TAINTS.has(taint['key'])) continue
     const effect = taint['effect']
     if (effect !== 'NoSchedule' && effect !== 'NoExecute') continue
     const value = typeof taint['value'] === 'string' && taint['value'] !== '' ? taint['value'] : undefined

@@ -30,7 +30,6 @@ t.test('nodeRecord keeps what scheduling reads', async (t) => {
     labels: { 'kubernetes.io/hostname': 'n1', zone: 'a' },
     taints: [
       { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
-      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' },
       { key: 'empty', effect: 'NoSchedule' },
     ],
     allocatable: { cpu: 3920, memory: 15 * 1024 ** 3, 'ephemeral-storage': 100e9, pods: 110, 'nvidia.com/gpu': 4, 'hugepages-2Mi': 0 },
@@ -178,4 +177,23 @@ t.test('placement: the first node that takes the pod, or what the eligible nodes
   t.same(placement(spec({}), { cpu: 1 }, []), { nodes: 0, eligible: 0, tooSmall: {}, largest: { cpu: 0 } }, 'no nodes at all')
   const map = new Map(nodes.map((n) => [n.name, n]))
   t.same(placement(spec({}), { memory: 64 * 1024 ** 3 }, map.values()), { nodes: 3, eligible: 2, tooSmall: { memory: 2 }, largest: { memory: 32 * 1024 ** 3 } }, 'a one-shot iterator is read twice safely')
+})
+
+t.test('taints that stand for a node condition are not kept: not-ready on every new Node, pressure, uninitialised', async (t) => {
+  const record = nodeRecord({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'n' },
+    spec: {
+      taints: [
+        { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+        { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' },
+        { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' },
+        { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+        { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+      ],
+    },
+    status: { allocatable: { cpu: '4', memory: '8Gi' } },
+  })
+  t.same(record.taints, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }])
 })

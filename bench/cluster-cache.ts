@@ -12,7 +12,7 @@ import { Writable } from 'node:stream'
 import { handleAdmission } from '../src/admission/handle.ts'
 import { ClusterCache, loadKubeConfig } from '../src/cluster/cache.ts'
 import { CACHED_RESOURCES } from '../src/contract/registry.ts'
-import { storeFrom } from '../src/cluster/ingest.ts'
+import { ingest, storeFrom } from '../src/cluster/ingest.ts'
 import { listPages } from '../src/cluster/kube-client.ts'
 import { loadConfig } from '../src/config/load.ts'
 import { buildPolicy } from '../src/engine/policy.ts'
@@ -20,7 +20,7 @@ import { createLogger } from '../src/log/log.ts'
 import { admissionReview } from '../test/helpers/objects.ts'
 import { FakeApiServer } from '../test/helpers/fake-apiserver.ts'
 import { startChildServer } from './lib/child.ts'
-import { clusterObjects, SIZE } from './lib/cluster-objects.ts'
+import { clusterObjects, SIZE, trafficObjects } from './lib/cluster-objects.ts'
 import { writeResult } from './lib/report.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -41,6 +41,14 @@ const counts = store.counts()
 let whole: unknown[] | undefined = [...clusterObjects()]
 const wholeBytes = heapAfterGc() - base - leanBytes
 whole = undefined
+// The traffic path on top (Ingresses, HTTPRoutes, Nodes): its cost per record, apart from the pods'.
+const beforeTraffic = heapAfterGc()
+let trafficRecords = 0
+for (const object of trafficObjects()) {
+  ingest(store, object.kind!, object)
+  trafficRecords++
+}
+const trafficBytes = heapAfterGc() - beforeTraffic
 
 // 2. Decision latency: Deployment UPDATEs that change pod-template labels, which service-selector must
 // check against the namespace's Services: one keeps the Service selected (allowed), one orphans it.
@@ -78,6 +86,32 @@ const pdbWith = (spec: Record<string, unknown>) => admissionReview({ ...oldPdb, 
 const pdbAllowed = latencies(withCluster, pdbWith({ maxUnavailable: '50%' }))
 const pdbUncached = latencies(withoutCluster, pdbWith({ maxUnavailable: '50%' }))
 const pdbDenied = latencies(withCluster, pdbWith({ maxUnavailable: undefined, minAvailable: 2 }))
+// Ingress and HTTPRoute UPDATEs (ingress-backend, route-backend: the Services, their ports and pods),
+// and a Service UPDATE those rules check against the namespace's Ingresses and routes.
+const byKind = (kind: string) => [...trafficObjects(), ...clusterObjects()].find((o) => o.kind === kind && o.metadata?.namespace === 'team-500')!
+const oldIngress = byKind('Ingress')
+const ingressTo = (port: Record<string, unknown>) => {
+  const updated = structuredClone(oldIngress) as any
+  updated.spec.rules[0].http.paths[0].backend.service.port = port
+  return admissionReview(updated, { operation: 'UPDATE', oldObject: oldIngress })
+}
+const ingressAllowed = latencies(withCluster, ingressTo({ number: 80 }))
+const ingressDenied = latencies(withCluster, ingressTo({ number: 8080 }))
+const oldRoute = byKind('HTTPRoute')
+const routeAllowed = latencies(withCluster, admissionReview({ ...oldRoute, metadata: { ...oldRoute.metadata, labels: { v: '2' } } }, { operation: 'UPDATE', oldObject: oldRoute }))
+const oldService = byKind('Service')
+const serviceAllowed = latencies(withCluster, admissionReview({ ...oldService, metadata: { ...oldService.metadata, labels: { v: '2' } } }, { operation: 'UPDATE', oldObject: oldService }))
+// requests-fit-nodes over 5,000 Nodes: a Deployment CREATE that fits (found at once), and one that
+// asks for a GPU while kept off the GPU pool (every node looked at: the deny path).
+const deploymentWith = (spec: Record<string, unknown>, resources: Record<string, unknown>) => {
+  const created = structuredClone(old) as any
+  created.metadata = { ...created.metadata, name: 'new-app' }
+  Object.assign(created.spec.template.spec, spec)
+  created.spec.template.spec.containers[0].resources = resources
+  return admissionReview(created)
+}
+const fitsAllowed = latencies(withCluster, deploymentWith({}, { requests: { cpu: '500m', memory: '1Gi' } }))
+const fitsDenied = latencies(withCluster, deploymentWith({ nodeSelector: { pool: 'general' } }, { limits: { 'nvidia.com/gpu': '1' } }), 2_000)
 store = undefined
 
 // 3. Sync time from a test API server in another process, vs fetching and parsing the same pages.
@@ -114,6 +148,12 @@ console.log(`| relabel UPDATE checked and allowed, p99 | ${cached.p99.toFixed(1)
 console.log(`| relabel UPDATE that orphans a Service (deny with fix), p50 / p99 | ${denied.p50.toFixed(1)} / ${denied.p99.toFixed(1)} µs | | | |`)
 console.log(`| PDB UPDATE checked and allowed, p50 / p99 | ${pdbAllowed.p50.toFixed(1)} / ${pdbAllowed.p99.toFixed(1)} µs | ${pdbUncached.p50.toFixed(1)} / ${pdbUncached.p99.toFixed(1)} µs without cluster | ${(pdbAllowed.p99 / pdbUncached.p99).toFixed(2)}x (p99) | < 100 µs |`)
 console.log(`| PDB UPDATE that blocks drains (deny with fix), p50 / p99 | ${pdbDenied.p50.toFixed(1)} / ${pdbDenied.p99.toFixed(1)} µs | | | < 100 µs |`)
+console.log(`| Ingress UPDATE checked and allowed / denied, p50 / p99 | ${ingressAllowed.p50.toFixed(1)} / ${ingressAllowed.p99.toFixed(1)} µs; ${ingressDenied.p50.toFixed(1)} / ${ingressDenied.p99.toFixed(1)} µs | | | < 100 µs |`)
+console.log(`| HTTPRoute UPDATE checked and allowed, p50 / p99 | ${routeAllowed.p50.toFixed(1)} / ${routeAllowed.p99.toFixed(1)} µs | | | < 100 µs |`)
+console.log(`| Service UPDATE checked against Ingresses and routes, p50 / p99 | ${serviceAllowed.p50.toFixed(1)} / ${serviceAllowed.p99.toFixed(1)} µs | | | < 100 µs |`)
+console.log(`| Deployment CREATE that fits a node (of 5,000), p50 / p99 | ${fitsAllowed.p50.toFixed(1)} / ${fitsAllowed.p99.toFixed(1)} µs | | | < 100 µs |`)
+console.log(`| Deployment CREATE that fits no node (all 5,000 looked at, deny), p50 / p99 | ${fitsDenied.p50.toFixed(1)} / ${fitsDenied.p99.toFixed(1)} µs | | | |`)
+console.log(`| heap per Ingress / HTTPRoute / Node record (average of ${trafficRecords}) | ${(trafficBytes / trafficRecords).toFixed(0)} B | | | |`)
 console.log(`| sync from test API server | ${(syncMs / 1000).toFixed(2)} s | ${(fetchMs / 1000).toFixed(2)} s fetch+parse only | ${(syncMs / fetchMs).toFixed(2)}x | < 10 s |`)
 console.log(`decisions: ${cached.decision}, ${denied.decision}, ${pdbAllowed.decision}, ${pdbDenied.decision}; synced: ${synced}, ${syncedCounts.services} Services, ${syncedCounts.workloads} pods/templates, ${syncedCounts.pdbs} PDBs, ${syncedCounts.hpas} HPAs`)
-await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, pdbAllowed, pdbUncached, pdbDenied, syncMs, fetchMs, synced })
+await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, pdbAllowed, pdbUncached, pdbDenied, ingressAllowed, ingressDenied, routeAllowed, serviceAllowed, fitsAllowed, fitsDenied, trafficBytes, trafficRecords, syncMs, fetchMs, synced })

@@ -4,7 +4,7 @@
 // sharing cannot hide per-pod cost.
 import type { KubeObject } from '../../src/model/types.ts'
 
-export const SIZE = { namespaces: 1_000, servicesPerNamespace: 10, podsPerNamespace: 100 }
+export const SIZE = { namespaces: 1_000, servicesPerNamespace: 10, podsPerNamespace: 100, nodes: 5_000 }
 
 function podSpec(app: string) {
   return {
@@ -49,6 +49,40 @@ export function* clusterObjects(): Generator<KubeObject> {
       } else {
         yield { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${p}`, namespace, labels }, spec: podSpec(app), status: { phase: 'Running', podIP: `10.${n % 250}.${p}.1` } }
       }
+    }
+  }
+}
+
+/**
+ * The traffic path on top of clusterObjects(): an Ingress and an HTTPRoute per Service (10,000 each)
+ * and 5,000 Nodes (a tenth tainted for a dedicated pool, with a GPU).
+ */
+export function* trafficObjects(): Generator<KubeObject> {
+  for (let n = 0; n < SIZE.namespaces; n++) {
+    const namespace = `team-${n}`
+    for (let s = 0; s < SIZE.servicesPerNamespace; s++) {
+      yield {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: `ing-${s}`, namespace },
+        spec: { rules: [{ host: `svc-${s}.${namespace}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `svc-${s}`, port: { name: 'http' } } } }] } }] },
+      }
+      yield {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: `route-${s}`, namespace },
+        spec: { parentRefs: [{ name: 'gateway', namespace: 'infra' }], rules: [{ backendRefs: [{ name: `svc-${s}`, port: 80, weight: 90 }, { name: `svc-${(s + 1) % SIZE.servicesPerNamespace}`, port: 80, weight: 10 }] }] },
+      }
+    }
+  }
+  for (let i = 0; i < SIZE.nodes; i++) {
+    const dedicated = i % 10 === 0
+    yield {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: `node-${i}`, labels: { 'kubernetes.io/hostname': `node-${i}`, 'topology.kubernetes.io/zone': `zone-${i % 3}`, pool: dedicated ? 'gpu' : 'general' } },
+      spec: dedicated ? { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] } : {},
+      status: { allocatable: { cpu: dedicated ? '31850m' : '3920m', memory: dedicated ? '120Gi' : '15Gi', pods: '110', 'ephemeral-storage': '95Gi', ...(dedicated ? { 'nvidia.com/gpu': '4' } : {}) } },
     }
   }
 }

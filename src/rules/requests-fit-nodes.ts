@@ -66,13 +66,14 @@ export const requestsFitNodes = defineRule<Options>({
     if (!template) return []
     const cluster = usableCluster(settings, 'requests-fit-nodes')
     if (!cluster || 'finding' in cluster) return []
-    const nodes = [...cluster.view.nodes()]
-    if (nodes.length === 0) return [] // a file audit without Node objects, or nothing known yet
     const requests = effectiveRequests(template.spec)
     if (!Object.entries(requests).some(([name, value]) => name !== 'pods' && value > 0)) return []
-    const found = placement(template.spec, requests, nodes)
-    // No node it may run on at all (a node pool scaled to zero, a selector for nodes to come): not this rule's call.
-    if (found.node !== undefined || found.eligible === 0) return []
+    // Not copied: the usual answer is the first node looked at.
+    const found = placement(template.spec, requests, cluster.view.nodes())
+    // No node known (a file audit without Node objects), or none it may run on at all (a node pool
+    // scaled to zero, a selector for nodes to come): not this rule's call.
+    if (found.node !== undefined || found.nodes === 0 || found.eligible === 0) return []
+    const nodes = [...cluster.view.nodes()]
     const [resource] = Object.entries(found.tooSmall).sort((a, b) => b[1] - a[1])[0] ?? []
     if (!resource) return []
     const wanted = formatSchedulerUnits(resource, requests[resource]!)

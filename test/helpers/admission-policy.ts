@@ -16,13 +16,18 @@ import type { KubeObject } from '../../src/model/types.ts'
 const env = new Environment({ unlistedVariablesAreDyn: true })
 const parsed = new Map<string, (context: Record<string, unknown>) => unknown>()
 
-export function evaluateCel(expression: string, context: Record<string, unknown>): unknown {
+/** The expression, parsed (a syntax error throws). */
+export function parseCel(expression: string): (context: Record<string, unknown>) => unknown {
   let program = parsed.get(expression)
   if (!program) {
     program = env.parse(expression) as unknown as (context: Record<string, unknown>) => unknown
     parsed.set(expression, program)
   }
-  return program(context)
+  return program
+}
+
+export function evaluateCel(expression: string, context: Record<string, unknown>): unknown {
+  return parseCel(expression)(context)
 }
 
 /** JSON as the API server holds it for CEL: integers as int64, nulls dropped. */

@@ -7,6 +7,7 @@
 import { q, qList, regexLiteral } from '../model/cel.ts'
 import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy } from './resolve.ts'
+import { IGNORE_LABEL, MODE_LABEL } from './approval.ts'
 
 const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
 // expiry.ts's formats: an RFC 3339 date, or date-time.
@@ -39,14 +40,34 @@ export function exemptionSetCountsCel(a: string, source: 'object' | 'namespace',
   if (policy.requireReason) checks.push(`${valueOf(a, REASON_ANNOTATION)} != ''`)
   const until = valueOf(a, UNTIL_ANNOTATION)
   checks.push(`(${until} != '' ? ${until}.matches(${q(UNTIL_FORMAT)}) : ${policy.maxDays > 0 ? 'false' : 'true'})`)
-  const { users, groups } = policy.approvers
-  if (source === 'object' && users.length + groups.length > 0) {
+  if (source === 'object' && gated(policy)) {
     // exemptionChanged: on CREATE any of the three counts as added.
     const changed = `oldObject == null || ${qList(KEYS)}.exists(k, (k in ${a}) != (k in ${oldAnnotations}) || (k in ${a} && ${a}[k] != ${oldAnnotations}[k]))`
-    const approver = `(has(request.userInfo.username) && request.userInfo.username in ${qList(users)}) || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${qList(groups)}))`
-    checks.push(`(!(${changed}) || ${approver})`)
+    checks.push(`(!(${changed}) || ${approverCel(policy)})`)
   }
   return checks.join(' && ')
+}
+
+/** Whether exemptions.approvers names anyone (else anyone may add an exemption). */
+export const gated = (policy: ExemptionPolicy) => policy.approvers.users.length + policy.approvers.groups.length > 0
+
+/** CEL bool: the request comes from an exemption approver (isApprover's twin). */
+export function approverCel(policy: ExemptionPolicy): string {
+  const { users, groups } = policy.approvers
+  return `((has(request.userInfo.username) && request.userInfo.username in ${qList(users)}) || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${qList(groups)})))`
+}
+
+/**
+ * CEL list<string>: the gated keys a request adds or changes (grantsChanged's twin): the exemption
+ * annotations, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
+ */
+export function grantsChangedCel(namespace: boolean): string {
+  const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
+  const changed = (field: string, keys: string[], extra = '') =>
+    `${qList(keys)}.filter(k, k in ${map('object', field)} && (!(k in ${map('oldObject', field)}) || ${map('object', field)}[k] != ${map('oldObject', field)}[k])${extra})`
+  const annotations = changed('annotations', KEYS)
+  if (!namespace) return annotations
+  return `${annotations} + ${changed('labels', [IGNORE_LABEL])} + ${changed('labels', [MODE_LABEL], ` && ${map('object', 'labels')}[k] != 'enforce'`)}`
 }
 
 /**

@@ -11,8 +11,10 @@ import { buildPolicy, type ActiveRule } from '../engine/policy.ts'
 import { CONTROLLER_USER_PREFIXES, CONTROLLER_USERS } from '../engine/scope.ts'
 import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from '../exemptions/annotations.ts'
 import { IGNORE_LABEL } from '../exemptions/approval.ts'
-import { annotationsCel, exemptedCel, exemptionSetCountsCel, type ExemptionSets } from '../exemptions/cel.ts'
+import { annotationsCel, approverCel, exemptedCel, exemptionSetCountsCel, gated, grantsChangedCel, type ExemptionSets } from '../exemptions/cel.ts'
+import { APPROVAL_RULE } from '../engine/evaluate.ts'
 import { q } from '../model/cel.ts'
+import { findingCel } from '../rules/cel.ts'
 import type { Action, KubeObject, KubernetesVersion } from '../model/types.ts'
 import type { CelContext } from '../rules/cel.ts'
 import { ruleDocsUrl } from '../rules/docs-url.ts'
@@ -40,6 +42,7 @@ export interface ExportOptions {
 
 export type RuleExport =
   | { rule: string; as: 'exported'; action: Exclude<Action, 'off'>; policies: string[]; mutating: boolean }
+  | { rule: typeof APPROVAL_RULE; as: 'approval'; policies: string[] }
   | { rule: string; as: 'off' }
   | { rule: string; as: 'webhook-only'; action: Action }
 
@@ -266,5 +269,68 @@ export function exportPolicies(config: Config, options: ExportOptions): ExportRe
     documents.push(...made)
     rules.push({ rule: rule.id, as: 'exported', action: entry.action, policies: made.map((d) => `${d.kind} ${d.metadata!.name}`), mutating })
   }
+  const exported = RULES.filter((rule) => rule.cel && active.has(rule.id))
+  if (gated(config.exemptions) && exported.length > 0) {
+    const made = approvalPolicies(config, exported)
+    documents.push(...made)
+    rules.push({ rule: APPROVAL_RULE, as: 'approval', policies: made.map((d) => `${d.kind} ${d.metadata!.name}`) })
+  }
   return { documents, rules, ...(options.mutating ? { mutatingApiVersion } : {}) }
+}
+
+/**
+ * With exemptions.approvers set, the gate the webhook keeps (approvalRefusal): a request that adds or
+ * changes the exemption annotations, or on a Namespace the labels that turn hitless down, must come from
+ * an approver. One policy for the kinds the exported rules judge (bound per namespace mode, like them),
+ * one for Namespaces (bound, like the webhook's Namespace entry, without the ignore and mode labels:
+ * setting those is what it gates).
+ */
+function approvalPolicies(config: Config, exported: readonly RegisteredRule[]): KubeObject[] {
+  const { users, groups } = config.exemptions.approvers
+  const who = [...users.map((u) => `user ${u}`), ...groups.map((g) => `group ${g}`)].join(', ')
+  const policy = (name: string, namespace: boolean, resourceRules: object[]): KubeObject => {
+    const variables = new Variables()
+    const keys = variables.define('grantsChanged', grantsChangedCel(namespace))
+    const finding = findingCel({
+      container: "''",
+      message: `(has(request.userInfo.username) ? request.userInfo.username : 'this user') + ' is not an exemption approver and may not add or change ' + ${keys}.join(', ')`,
+      fix: `'# leave ' + ${keys}.join(', ') + ${q(` as they are (removing them is always allowed), or ask an approver (${who}) to apply the change`)}`,
+    })
+    const violations = variables.define('violations', `size(${keys}) == 0 || ${approverCel(config.exemptions)} ? [] : [${finding}]`)
+    return {
+      apiVersion: `${GROUP}/v1`,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: metadata(name, APPROVAL_RULE),
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { matchPolicy: 'Equivalent', resourceRules },
+        matchConditions: skipConditions().filter((c) => c.name !== 'pods-on-create-only'),
+        variables: variables.list,
+        validations: [
+          {
+            expression: `size(${violations}) == 0`,
+            messageExpression: `'hitless [${APPROVAL_RULE}]: ' + ${violations}.map(f, f.message + '; fix: ' + f.fix).join('; ')`,
+            message: `hitless [${APPROVAL_RULE}]: only exemption approvers (${who}) may add or change ${namespace ? 'the exemption annotations, hitless.dev/ignore and hitless.dev/mode' : 'the exemption annotations'}`,
+          },
+        ],
+      },
+    }
+  }
+  const binding = (name: string, suffix: string, actions: string[], selector: object): KubeObject => ({
+    apiVersion: `${GROUP}/v1`,
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: metadata(`${name}${suffix}`, APPROVAL_RULE),
+    spec: { policyName: name, validationActions: actions, matchResources: { namespaceSelector: selector } },
+  })
+  const objects = 'hitless-exemption-approval'
+  const namespaces = 'hitless-namespace-approval'
+  const selectors = modeSelectors(config.mode)
+  const resources = webhookRules(exported, 'validating').map(({ apiGroups, apiVersions, operations, resources, scope }) => ({ apiGroups, apiVersions, operations, resources, scope }))
+  return [
+    policy(objects, false, resources),
+    binding(objects, '', validationActions('deny', 'enforce'), selectors.enforce),
+    binding(objects, '-audit', validationActions('deny', 'audit'), selectors.audit),
+    policy(namespaces, true, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }]),
+    binding(namespaces, '', validationActions('deny', config.mode), { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: SKIPPED_NAMESPACES }] }),
+  ]
 }

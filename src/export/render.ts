@@ -33,7 +33,7 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
   const exported = result.rules.filter((r) => r.as === 'exported')
   const webhookOnly = result.rules.filter((r) => r.as === 'webhook-only')
   const off = result.rules.filter((r) => r.as === 'off')
-  const width = Math.max(...result.rules.map((r) => r.rule.length))
+  const width = Math.max(...result.rules.map((r) => r.rule.length), 'exemption-approval'.length)
   const lines = [
     `hitless ${options.version} export-policies: the rules that need no cluster state, as admission policies`,
     `the API server runs itself (CEL). Config: ${options.configSource} (mode: ${config.mode}). For Kubernetes ${major}.${minor}:`,
@@ -53,6 +53,9 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
             ? 'fixed by the MutatingAdmissionPolicy; what arrives unfixed is denied (Deny; audit mode: Warn, Audit)'
             : 'action mutate, but without --mutating nothing fixes it: denied (Deny; audit mode: Warn, Audit)'
     lines.push(`  ${entry.rule.padEnd(width)}  ${entry.action.padEnd(6)}  ${how}`)
+  }
+  if (result.rules.some((r) => r.as === 'approval')) {
+    lines.push(`  ${'exemption-approval'.padEnd(width)}  deny    only exemptions.approvers may add or change exemptions (and a Namespace's ignore and mode labels)`)
   }
   if (off.length > 0) lines.push(`Not exported (action off): ${off.map((r) => r.rule).join(', ')}`)
   if (webhookOnly.length > 0) {

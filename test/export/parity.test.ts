@@ -13,7 +13,8 @@ import t, { type Test } from 'tap'
 import { parseConfig, type Config } from '../../src/config/load.ts'
 import { exportPolicies } from '../../src/export/policies.ts'
 import type { KubeObject } from '../../src/model/types.ts'
-import type { Request } from '../helpers/admission-policy.ts'
+import { approvalRefusal } from '../../src/exemptions/approval.ts'
+import { bindingsFor, plain, runPolicy, type Request } from '../helpers/admission-policy.ts'
 import { annotated, fixtureCases, madeCases, type Case } from './cases.ts'
 import { mutated, policies, webhook } from './verdicts.ts'
 
@@ -151,6 +152,31 @@ t.test('exemption approvers', async (t) => {
     ] as const) {
       const full: Request = { ...request, userInfo } as Request
       t.same(policies(documents, full), webhook(approvers, full, VERSION).verdicts, `${label}, by ${who}`)
+    }
+  }
+})
+
+t.test('exemption approvers: Namespaces, whose ignore and mode labels are gated too', async (t) => {
+  const approvers = config('exemptions: {approvers: {users: [boss], groups: [platform]}}')
+  const { documents } = exportPolicies(approvers, { kubernetesVersion: VERSION, mutating: false })
+  const policy = documents.find((d) => d.metadata!.name === 'hitless-namespace-approval')!
+  const ns = (labels: Record<string, string>, annotations: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop', ...labels }, annotations } })
+  const changes: [string, KubeObject | null, KubeObject][] = [
+    ['CREATE, plain', null, ns({})],
+    ['CREATE, ignored', null, ns({ 'hitless.dev/ignore': 'true' })],
+    ['UPDATE to mode off', ns({}), ns({ 'hitless.dev/mode': 'off' })],
+    ['UPDATE to mode enforce', ns({ 'hitless.dev/mode': 'audit' }), ns({ 'hitless.dev/mode': 'enforce' })],
+    ['UPDATE that removes the ignore label', ns({ 'hitless.dev/ignore': 'x' }), ns({})],
+    ['UPDATE that adds an exemption and the ignore label', ns({}), ns({ 'hitless.dev/ignore': '' }, { 'hitless.dev/exempt': '*' })],
+    ['UPDATE that keeps mode audit', ns({ 'hitless.dev/mode': 'audit' }), ns({ 'hitless.dev/mode': 'audit', team: 'a' })],
+  ]
+  for (const [label, oldObject, object] of changes) {
+    for (const userInfo of [{ username: 'alice', groups: ['dev'] }, { username: 'carol', groups: ['platform'] }]) {
+      const request: Request = { operation: oldObject ? 'UPDATE' : 'CREATE', object, oldObject, userInfo }
+      const refusal = approvalRefusal('Namespace', object.metadata, oldObject?.metadata, userInfo, approvers.exemptions)
+      const run = runPolicy(policy, request)
+      t.same(plain(run.variables['violations']), refusal ? [{ container: '', message: refusal.message, fix: refusal.fix, because: '' }] : [], `${label}, by ${userInfo.username}`)
+      t.equal(bindingsFor(documents, 'ValidatingAdmissionPolicyBinding', 'hitless-namespace-approval', request).length, 1, `${label}: the binding holds whatever the labels`)
     }
   }
 })

@@ -5,6 +5,7 @@ import fastJsonPatch from 'fast-json-patch'
 import { storeFrom } from '../../src/cluster/ingest.ts'
 import type { Config } from '../../src/config/load.ts'
 import { decide } from '../../src/engine/decide.ts'
+import { APPROVAL_RULE } from '../../src/engine/evaluate.ts'
 import { judge } from '../../src/engine/judge.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
 import { SKIPPED_NAMESPACES } from '../../src/export/policies.ts'
@@ -65,7 +66,7 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
   if (mode === 'off') return { verdicts, patched: object }
   const decision = decide(evaluation, 'validate', mode)
   const seen = (f: Finding): Seen => ({ container: f.container ?? '', message: f.message, because: f.because ?? '', fix: conflict(f.message) ? '' : oneLineFix(f.fix) })
-  const ruleIds = new Set(policy.rules.map((r) => r.rule.id))
+  const ruleIds = new Set([...policy.rules.map((r) => r.rule.id), APPROVAL_RULE])
   for (const f of decision.denied) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'deny', seen(f))
   for (const f of decision.warned) if (ruleIds.has(f.rule) && !f.message.endsWith(EXISTING)) add(verdicts, f.rule, 'warn', seen(f))
   for (const f of [...decision.wouldDeny, ...decision.wouldPatch]) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'audit', seen(f))

@@ -21,6 +21,7 @@ import { ruleDocsUrl } from '../rules/docs-url.ts'
 import { RULES } from '../rules/index.ts'
 import type { RegisteredRule } from '../rules/rule.ts'
 import { celScope, Variables } from './scope.ts'
+import { POD_REQUEST_CEL } from '../workloads/pod-template.ts'
 
 /** Namespaces the webhook configurations skip (manifests/base/webhooks.yaml; a test keeps them equal). */
 export const SKIPPED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'hitless-system']
@@ -93,7 +94,7 @@ function skipConditions() {
     },
     { name: 'not-being-deleted', expression: '!has(object.metadata.deletionTimestamp)' },
     // A Pod's spec cannot change after CREATE: an UPDATE is never judged (podTemplateOf).
-    { name: 'pods-on-create-only', expression: "object.kind != 'Pod' || request.operation == 'CREATE'" },
+    { name: 'pods-on-create-only', expression: `!(${POD_REQUEST_CEL}) || request.operation == 'CREATE'` },
   ]
 }
 

@@ -79,5 +79,5 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
 
 export function renderPolicies(result: ExportResult, config: Config, options: RenderOptions): string {
   const documents = result.documents.map(documentYaml)
-  return [header(result, config, options).join('\n'), ...documents.map((text) => `---\n${text}`)].join('\n')
+  return [header(result, config, options).join('\n'), ...documents.map((text) => `---\n${text.trimEnd()}`)].join('\n') + '\n'
 }

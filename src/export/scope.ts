@@ -44,7 +44,7 @@ export function celScope(root: 'object' | 'oldObject', variables: Variables, set
   const sidecars = define('sidecars', nativeSidecarsCel(spec))
   const longRunning = define('longRunning', `${containers} + ${sidecars}`)
   const serving = define('serving', servingCel(longRunning, settings.ignore, settings.nonServingPortNames))
-  const path = podSpecPathCel(root)
+  const path = podSpecPathCel()
   // Defined on first use: most policies never need them.
   const sidecarNames = () => define('sidecarNames', `${sidecars}.map(c, c.name)`)
   const joinedNames = (list: 'containers' | 'initContainers') =>

@@ -200,7 +200,7 @@ export function preStopCel(scope: CelScope, injectedNow: Handler): { conflicts: 
   const injectedTypes = `(r.injected == '' ? [] : r.injected.split(' '))`
   const style = q(HANDLER_TYPES.find((type) => injectedNow[type] !== undefined)!)
   // With an owner's handler present every injected one goes; between two injected ones, the style injected now.
-  const extra = `(r.present == '' || size(${types}) < 2 ? [] : ${types}.exists(t, !(t in ${injectedTypes})) ? ${injectedTypes} : [${style}])`
+  const extra = `(r.present == '' || size(${types}) < 2 ? [] : ${types}.exists(x, !(x in ${injectedTypes})) ? ${injectedTypes} : [${style}])`
   const conflicts = scope.define(
     'preStopConflicts',
     `${hooks}.filter(r, size(${extra}) > 0).map(r, {'name': string(r.name), 'kept': ${types}.filter(t, !(t in ${extra})).join(' and '), 'extra': ${extra}.join(' and ')})`,

@@ -11,6 +11,7 @@ import { buildPolicy } from '../engine/policy.ts'
 import type { Finding, KubeObject, ReviewInput } from '../model/types.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { shapeError } from '../workloads/shape.ts'
+import { expiredExemptionNotice } from '../exemptions/expiry.ts'
 import type { InputError, Manifest } from './manifests.ts'
 
 /** deny: the webhook would refuse it; warn: it would admit it with a warning or a fix; exempt: allowed by an exemption. */
@@ -85,8 +86,13 @@ export function auditManifests(manifests: Manifest[], config: Config, options: A
   const policy = buildPolicy(config, { cluster: store, ...(options.clusterVersion ? { clusterVersion: options.clusterVersion, liveCluster: true } : {}) })
   const environment = { now: () => options.now ?? new Date(), namespaces: store }
   const result: AuditResult = { findings: [], manifests: placedManifests, objects: placedManifests.length, errors: [], notices: [] }
+  const now = environment.now()
   for (const manifest of placedManifests) {
     const { object } = manifest
+    // Every object (Namespaces too), whether or not a rule fires: an expired exemption still exempts in
+    // the API server's own policies, and an audit is where that is seen.
+    const expired = expiredExemptionNotice(object.metadata?.annotations, now)
+    if (expired) result.notices.push({ manifest, notice: `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}: ${expired}` })
     const review: ReviewInput = {
       operation: 'CREATE',
       kind: object.kind!,

@@ -67,6 +67,15 @@ function program(): { root: Command; exitCode: () => number } {
     .addHelpText('after', '\nExit codes: 0 done, 2 usage error or unreadable input.')
     .action(async (paths, options) => done(await (await import('./fix.ts')).fix(paths, options)))
 
+  root
+    .command('export-policies')
+    .description('the rules that need no cluster state as ValidatingAdmissionPolicies (and MutatingAdmissionPolicies) for the API server, YAML on stdout')
+    .option('--config <file>', env('HITLESS_CONFIG', 'rule config: actions, mode, exemptions'))
+    .option('--mutating', 'also MutatingAdmissionPolicies for the rules whose action is mutate (Kubernetes 1.34 or later)')
+    .option('--kubernetes-version <version>', 'the API server the policies are for: 1.30 or later; 1.36 or later gets MutatingAdmissionPolicy v1 (default 1.36)')
+    .addHelpText('after', '\nExit codes: 0 written, 1 invalid config, 2 usage error.\nSee docs/cel-policies.md for what the policies cannot check that the webhook does.')
+    .action(async (options) => done(await (await import('./export-policies.ts')).exportPoliciesCommand(options)))
+
   for (const command of root.commands) command.exitOverride().showHelpAfterError(`(run hitless ${command.name()} --help for its options)`)
   return { root, exitCode: () => code }
 }

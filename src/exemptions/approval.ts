@@ -8,7 +8,7 @@ import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annota
 import type { ExemptionPolicy, UserInfo } from './resolve.ts'
 
 export const IGNORE_LABEL = 'hitless.dev/ignore'
-const MODE_LABEL = 'hitless.dev/mode'
+export const MODE_LABEL = 'hitless.dev/mode'
 const ANNOTATIONS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
 
 interface Meta {

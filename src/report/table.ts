@@ -29,7 +29,7 @@ export function renderTable(result: AuditResult, summary: Summary, colour: boole
     lines.push('')
   }
   for (const error of result.errors) lines.push(`${paint('deny', 'error')}  ${error.file}${error.line !== undefined ? `:${error.line}` : ''}: ${error.message}`)
-  for (const { manifest, notice } of result.notices) lines.push(`${paint('warn', 'notice')} ${manifest.file}:${manifest.line}: ${notice}`)
+  for (const { manifest, notice } of result.notices) lines.push(`${paint('warn', 'notice')} ${manifest.file ? `${manifest.file}:${manifest.line}` : 'live'}: ${notice}`)
   if (result.errors.length + result.notices.length > 0) lines.push('')
   const objectsWithFindings = groups.size
   lines.push(

@@ -8,6 +8,7 @@ import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE } from './serving.ts'
+import { findingCel } from './cel.ts'
 
 const HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const
 // The API server's defaults for a probe.
@@ -55,5 +56,28 @@ export const livenessProbe = defineRule({
         },
       ]
     })
+  },
+  cel: {
+    findings({ scope }) {
+      const [live, ready] = ['c.livenessProbe', 'c.readinessProbe']
+      // The same check: the same handlers, equal (CEL's == on maps and lists is deep, like isDeepStrictEqual).
+      const same = `(${HANDLERS.map((h) => `has(${live}.${h})`).join(' || ')}) && ${HANDLERS.map((h) => `has(${live}.${h}) == has(${ready}.${h}) && (!has(${live}.${h}) || ${live}.${h} == ${ready}.${h})`).join(' && ')}`
+      const numberOr = (probe: string, field: string, fallback: number) => `(has(${probe}.${field}) && ${probe}.${field} > 0 ? ${probe}.${field} : ${fallback})`
+      const timing = (probe: string) => {
+        const period = numberOr(probe, 'periodSeconds', DEFAULT_PERIOD)
+        const failures = numberOr(probe, 'failureThreshold', DEFAULT_FAILURES)
+        return { period, failures, window: `(${period} * ${failures})` }
+      }
+      const l = timing(live)
+      const r = timing(ready)
+      const text = (t: { period: string; failures: string; window: string }) => `string(${t.window}) + 's, ' + string(${t.failures}) + ' × ' + string(${t.period}) + 's'`
+      const failures = `string(${r.window} / ${l.period} * 2 + 1)`
+      return `${scope.longRunning}.filter(c, has(${live}) && has(${ready}) && ${same} && ${l.window} <= ${r.window}).map(c, ${findingCel({
+        container: 'c.name',
+        message:
+          `'container "' + c.name + '" livenessProbe gives up after ' + string(${l.window}) + 's (' + string(${l.failures}) + ' × ' + string(${l.period}) + 's), no later than its readinessProbe (' + ${text(r)} + ') on the same check: raise livenessProbe.failureThreshold to ' + ${failures} + ' (or its periodSeconds), or probe something lighter'`,
+        fix: `${scope.specField} + '.' + ${scope.listOf('c.name')} + '[' + c.name + '].livenessProbe.failureThreshold: ' + ${failures}`,
+      })})`
+    },
   },
 })

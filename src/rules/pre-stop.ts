@@ -11,6 +11,7 @@ import { longRunningContainers } from '../workloads/containers.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { defineRule } from './rule.ts'
+import { celValue, findingCel, patchCel, q, type CelContext, type CelScope } from './cel.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
 
@@ -63,6 +64,26 @@ export function injectedBesideOwner(preStop: Handler, injectedNow: Handler): Han
   if (injected.length < present.length) return injected
   const style = HANDLER_TYPES.find((type) => injectedNow[type] !== undefined)
   return injected.filter((type) => type === style).slice(0, present.length - 1)
+}
+
+/**
+ * CEL list<string>s of a present preStop hook `h`: its handler types, and those of the shape hitless
+ * injects (injectedShape's twin; the API server prunes unknown fields, so a sleep or exec holds nothing
+ * else than what the shape looks at).
+ */
+function hookTypesCel(h: string): { present: string; injected: string } {
+  const command = `${h}.exec.command`
+  const sleep = `has(${h}.sleep) && has(${h}.sleep.seconds) && type(${h}.sleep.seconds) == int`
+  const exec = `has(${h}.exec) && has(${command}) && size(${command}) == 2 && ${command}[0] == 'sleep' && type(${command}[1]) == string && ${command}[1].matches('^[0-9]+$')`
+  return {
+    present: HANDLER_TYPES.map((type) => `(has(${h}.${type}) ? [${q(type)}] : [])`).join(' + '),
+    injected: `(${exec} ? ['exec'] : []) + (${sleep} ? ['sleep'] : [])`,
+  }
+}
+
+/** The one-line fix that adds `handler` as a container's preStop hook, after `…containers[web].`. */
+function handlerFix(handler: Handler): string {
+  return handler.sleep ? `lifecycle.preStop.sleep.seconds: ${handler.sleep.seconds}` : `lifecycle.preStop.exec.command: [ sleep, "${handler.exec!.command![1]}" ]`
 }
 
 export const preStop = defineRule<PreStopOptions>({
@@ -129,4 +150,74 @@ export const preStop = defineRule<PreStopOptions>({
       })
     return [...conflicts, ...missing]
   },
+  cel: {
+    findings({ scope, options, kubernetesVersion }) {
+      const handler = preStopHandler(options, kubernetesVersion)
+      const { conflicts, missing } = preStopCel(scope, handler)
+      const where = (name: string) => `${scope.specField} + '.' + ${scope.listOf(name)} + '[' + ${name} + ']'`
+      const conflictFindings = `${conflicts}.map(r, ${findingCel({
+        container: 'r.name',
+        message: `'container "' + r.name + '" has a preStop ' + r.kept + ' hook and the ' + r.extra + ' hitless injected earlier: the API server accepts one handler per hook'`,
+        fix: `${where('r.name')} + '.lifecycle.preStop: only its ' + r.kept + ' handler'`,
+      })})`
+      const missingFindings = `${missing}.map(c, ${findingCel({
+        container: 'c.name',
+        message: `'container "' + c.name + '" has no preStop hook'`,
+        because: scope.servingBecause('c'),
+        fix: `${where('c.name')} + ${q(`.${handlerFix(handler)}`)}`,
+      })})`
+      return `${conflictFindings} + ${missingFindings}`
+    },
+    patch(context) {
+      const { scope } = context
+      const injected = preStopHandler(context.options, context.kubernetesVersion)
+      const handler = celValue(injected)
+      const { removals, adds } = preStopFixesCel(context, injected)
+      const pointer = scope.pointerOf('c.name')
+      const add = `${scope.serving}.filter(c, c.name in ${adds}).map(c, has(c.lifecycle) ? ${patchCel("'add'", `${pointer} + '/lifecycle/preStop'`, handler)} : ${patchCel("'add'", `${pointer} + '/lifecycle'`, `{'preStop': ${handler}}`)})`
+      // Only the injected shapes are ever taken out: exec and sleep.
+      const remove = (['exec', 'sleep'] as const)
+        .map((type) => `${removals}.filter(r, ${q(type)} in r.extra.split(' and ')).map(r, ${patchCel("'remove'", `${scope.pointerOf('r.name')} + ${q(`/lifecycle/preStop/${type}`)}`)})`)
+        .join(' + ')
+      return { add, remove }
+    },
+  },
 })
+
+/**
+ * CEL lists for check()'s two kinds of finding, as scope variables: `conflicts`, records {name, kept,
+ * extra} of long-running containers whose preStop holds an injected handler beside the owner's (kept
+ * and extra joined with ' and '; injectedBesideOwner's twin); `missing`, the serving containers without
+ * a preStop hook.
+ */
+export function preStopCel(scope: CelScope, injectedNow: Handler): { conflicts: string; missing: string } {
+  const { present, injected } = hookTypesCel('c.lifecycle.preStop')
+  const hooks = scope.define(
+    'preStopHooks',
+    `${scope.longRunning}.filter(c, has(c.lifecycle) && has(c.lifecycle.preStop)).map(c, {'name': string(c.name), 'present': (${present}).join(' '), 'injected': (${injected}).join(' ')})`,
+  )
+  const types = `r.present.split(' ')`
+  const injectedTypes = `(r.injected == '' ? [] : r.injected.split(' '))`
+  const style = q(HANDLER_TYPES.find((type) => injectedNow[type] !== undefined)!)
+  // With an owner's handler present every injected one goes; between two injected ones, the style injected now.
+  const extra = `(r.present == '' || size(${types}) < 2 ? [] : ${types}.exists(x, !(x in ${injectedTypes})) ? ${injectedTypes} : [${style}])`
+  const conflicts = scope.define(
+    'preStopConflicts',
+    `${hooks}.filter(r, size(${extra}) > 0).map(r, {'name': string(r.name), 'kept': ${types}.filter(t, !(t in ${extra})).join(' and '), 'extra': ${extra}.join(' and ')})`,
+  )
+  const missing = scope.define('preStopMissing', `${scope.serving}.filter(c, !has(c.lifecycle) || !has(c.lifecycle.preStop))`)
+  return { conflicts, missing }
+}
+
+/**
+ * CEL lists of what the fix does, less what exemptions cover: `removals`, the conflict records whose
+ * injected handlers it takes out; `adds`, the names of the containers it adds the hook to.
+ */
+export function preStopFixesCel(context: CelContext<unknown>, injectedNow: Handler): { removals: string; adds: string } {
+  const { scope, exempted } = context
+  const { conflicts, missing } = preStopCel(scope, injectedNow)
+  return {
+    removals: scope.define('preStopRemovals', `${conflicts}.filter(r, !(${exempted('pre-stop', 'r.name')}))`),
+    adds: scope.define('preStopAdds', `${missing}.filter(c, !(${exempted('pre-stop', 'string(c.name)')})).map(c, c.name)`),
+  }
+}

@@ -7,6 +7,7 @@ import type { JSONSchemaType } from 'ajv'
 import type { ClusterView } from '../cluster/view.ts'
 import type { Action, KubeObject, KubernetesVersion, ReviewInput, RuleFinding } from '../model/types.ts'
 import type { KindName } from '../model/kinds.ts'
+import type { RuleCel } from './cel.ts'
 
 export type JudgedOperation = 'CREATE' | 'UPDATE' | 'DELETE'
 
@@ -61,12 +62,18 @@ export interface Rule<Options = Record<string, never>> {
   /** Its options (not `action`), typed; every property has a default. Omitted: no options. */
   options?: JSONSchemaType<Options>
   check(context: RuleContext<Options>): RuleFinding[]
+  /**
+   * The rule in CEL, for `hitless export-policies` (ValidatingAdmissionPolicy, and with a patch a
+   * MutatingAdmissionPolicy). Omitted: the rule stays webhook-only (it needs cluster state).
+   */
+  cel?: RuleCel<Options>
 }
 
 /** A rule as the registry holds it: its options' type erased (the config is validated against its schema). */
-export interface RegisteredRule extends Omit<Rule, 'check' | 'options'> {
+export interface RegisteredRule extends Omit<Rule, 'check' | 'options' | 'cel'> {
   options?: { type: 'object'; properties?: Record<string, unknown>; required?: readonly string[] }
   check(context: RuleContext<Record<string, unknown>>): RuleFinding[]
+  cel?: RuleCel<Record<string, unknown>>
 }
 
 /**

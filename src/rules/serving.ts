@@ -17,6 +17,7 @@ import type { ContainerPort, PodTemplate } from '../workloads/pod-template.ts'
 import { namespaceOf } from './referential.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import type { RegisteredRule, RuleSettings } from './rule.ts'
+import { q, qList, regexLiteral } from './cel.ts'
 
 /** What the pod-spec rules judge and read: pod templates on every write, and the Services that decide what serves. */
 export const POD_SPEC_SCOPE: Pick<RegisteredRule, 'judges' | 'reads'> = {
@@ -70,4 +71,33 @@ export function servingSlots(review: ReviewInput & { object: KubeObject }, templ
     const port = (slot.container.ports ?? []).find((p) => !nonServingName(p.name, names))
     return port ? [{ ...slot, why: `it declares containerPort ${port.name ?? port.containerPort}` }] : []
   })
+}
+
+// CEL twins (hitless export-policies). An admission policy sees the object alone, never a Service: CEL
+// judges by rule 3 only, as the webhook does when no Service selects the pods yet. So where a Service
+// does select them, the two can differ (docs/cel-policies.md): CEL still judges every container with a
+// serving port (the webhook, only those the Service targets), and never a container without ports (the
+// webhook does when the Service targets no declared port).
+
+/** CEL bool: the port `p` (a CEL expression) is named as metrics or health only; the twin of nonServingName. */
+export function nonServingPortCel(p: string, names: readonly string[]): string {
+  // A name with a dash can only match whole (split('-') never yields one); the others also as a part.
+  const whole = names.filter((name) => name.includes('-'))
+  const parts = names.filter((name) => !name.includes('-'))
+  const alternatives = [
+    ...(whole.length > 0 ? [`^(${whole.map(regexLiteral).join('|')})$`] : []),
+    ...(parts.length > 0 ? [`(^|-)(${parts.map(regexLiteral).join('|')})(-|$)`] : []),
+  ]
+  if (alternatives.length === 0) return 'false'
+  return `has(${p}.name) && ${p}.name != '' && ${p}.name.matches(${q(alternatives.join('|'))})`
+}
+
+/** CEL list: the serving containers of `longRunning` (a CEL list): servingSlots' rule 3, less the ignored names. */
+export function servingCel(longRunning: string, ignore: readonly string[], names: readonly string[]): string {
+  return `${longRunning}.filter(c, !(c.name in ${qList(ignore)}) && has(c.ports) && c.ports.exists(p, !(${nonServingPortCel('p', names)})))`
+}
+
+/** CEL string: why the serving container `c` is serving, as servingSlots says it (`serving: it declares containerPort http`). */
+export function servingBecauseCel(c: string, names: readonly string[]): string {
+  return `'serving: it declares containerPort ' + ${c}.ports.filter(p, !(${nonServingPortCel('p', names)})).map(p, has(p.name) ? string(p.name) : string(p.containerPort))[0]`
 }

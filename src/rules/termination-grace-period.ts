@@ -4,10 +4,12 @@
 import { pointer } from '../model/json-pointer.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
-import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
+import { durationSecondsCel, preStopDurationsCel, preStopSleepSeconds, sumSleepsCel } from '../workloads/pre-stop-sleep.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
+import { findingCel, patchCel, type CelContext } from './cel.ts'
+import { preStopFixesCel, preStopHandler, type PreStopOptions } from './pre-stop.ts'
 
 /** The value at a path of tokens, or undefined. */
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
@@ -80,4 +82,55 @@ export const terminationGracePeriod = defineRule<GracePeriodOptions>({
       },
     ]
   },
+  cel: {
+    findings(context) {
+      const { scope, options } = context
+      const { needed, longest, effective, grace, sleeper } = graceCel(context)
+      const sleepPart = `(${longest} > 0 ? 'preStop sleep ' + string(${longest}) + 's (container "' + ${sleeper}.name + '"' + (${sleeper}.added == 'yes' ? ', the sleep hitless adds' : '') + ') + ' : '')`
+      return `size(${scope.serving}) > 0 && ${effective} < ${needed} ? [${findingCel({
+        container: `${longest} > 0 ? ${sleeper}.name : ''`,
+        message: `'terminationGracePeriodSeconds ' + string(${effective}) + (has(${grace}) ? '' : ' (default)') + ' < ' + ${sleepPart} + '${options.drainSeconds}s to drain'`,
+        because: scope.servingBecause(`${scope.serving}[0]`),
+        fix: `${scope.specField} + '.terminationGracePeriodSeconds: ' + string(${needed})`,
+      })}] : []`
+    },
+    patch(context) {
+      const { scope, exempted } = context
+      const { needed, longest, effective, grace, sleeper } = graceCel(context)
+      const op = `has(${grace}) ? 'replace' : 'add'`
+      const exempt = exempted('termination-grace-period', `(${longest} > 0 ? ${sleeper}.name : '')`)
+      // evaluate() writes no number over int32's limit.
+      return { add: `size(${scope.serving}) > 0 && ${effective} < ${needed} && ${needed} <= ${2 ** 31 - 1} && !(${exempt}) ? [${patchCel(op, `${scope.specPointer} + '/terminationGracePeriodSeconds'`, needed)}] : []` }
+    },
+  },
 })
+
+/**
+ * The sleeps check() sees, in CEL, over the object as pre-stop's fix in the same review leaves it (it
+ * runs first): with pre-stop at mutate, the sleep it adds to a serving container without a hook, and its
+ * own hook without the handler it takes out. An admission policy of this rule is then right whether or
+ * not pre-stop's mutating policy has run before it.
+ */
+function graceCel(context: CelContext<GracePeriodOptions>) {
+  const { scope, options } = context
+  const preStopConfig = context.rule('pre-stop')
+  const hook = 'c.lifecycle.preStop'
+  const hasHook = `has(c.lifecycle) && has(${hook})`
+  let durations = `${hasHook} ? ${preStopDurationsCel(hook)} : []`
+  if (scope.root === 'object' && preStopConfig?.action === 'mutate') {
+    const preStopOptions = preStopConfig.options as unknown as PreStopOptions
+    const { removals, adds } = preStopFixesCel(context, preStopHandler(preStopOptions, context.kubernetesVersion))
+    const removed = (type: string) => `${removals}.exists(r, r.name == c.name && '${type}' in r.extra.split(' and '))`
+    durations = `${hasHook} ? ${preStopDurationsCel(hook, { sleep: removed('sleep'), exec: removed('exec') })} : c.name in ${adds} ? ['${preStopOptions.sleepSeconds}'] : []`
+  }
+  const hooks = scope.define('graceHooks', `${scope.longRunning}.map(c, {'name': dyn(string(c.name)), 'durations': dyn(${durations}), 'added': dyn(${hasHook} ? 'no' : 'yes')})`)
+  const values = scope.define('graceValues', `${hooks}.map(h, {'name': dyn(h.name), 'seconds': dyn(h.durations.map(t, ${durationSecondsCel('t')})), 'added': dyn(h.added)})`)
+  const sleeps = scope.define('graceSleeps', `${values}.map(v, {'name': string(v.name), 'seconds': string(${sumSleepsCel('v.seconds')}), 'added': string(v.added)})`)
+  // The first container with the longest sleep, as check() picks it (none when no sleep is over 0).
+  const sleeper = `${sleeps}.filter(s, ${sleeps}.all(o, int(o.seconds) <= int(s.seconds)))[0]`
+  const longest = scope.define('graceLongest', `${sleeps}.exists(s, int(s.seconds) > 0) ? int(${sleeper}.seconds) : 0`)
+  const needed = scope.define('graceNeeded', `${longest} + ${options.drainSeconds}`)
+  const grace = `${scope.spec}.terminationGracePeriodSeconds`
+  const effective = `(has(${grace}) ? ${grace} : ${DEFAULT_GRACE_PERIOD_SECONDS})`
+  return { needed, longest, effective, grace, sleeper }
+}

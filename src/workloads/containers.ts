@@ -24,6 +24,13 @@ export function longRunningContainers(template: PodTemplate): ContainerSlot[] {
   return slots
 }
 
+/** The CEL twin of longRunningContainers' regular containers, over the pod spec `spec` (a CEL expression). */
+export const regularContainersCel = (spec: string) => `has(${spec}.containers) ? ${spec}.containers : []`
+
+/** The CEL twin of longRunningContainers' native sidecars: init containers with restartPolicy Always. */
+export const nativeSidecarsCel = (spec: string) =>
+  `has(${spec}.initContainers) ? ${spec}.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always') : []`
+
 /**
  * Containers that serve traffic: long-running ones that declare a containerPort, minus known
  * injected proxies (their injector manages their lifecycle, and a patch to them is overwritten).

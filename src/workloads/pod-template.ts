@@ -80,3 +80,20 @@ export function podTemplateOf(review: ReviewInput): PodTemplate | undefined {
   if (!template?.spec) return undefined
   return { spec: template.spec, specPath: ['spec', 'template', 'spec'], labels: template.metadata?.labels ?? {} }
 }
+
+/** CEL bool: the request is about a Pod (its kind as the request names it, like ReviewInput.kind). */
+export const POD_REQUEST_CEL = "request.kind.kind == 'Pod'"
+
+/**
+ * The CEL twin of podTemplateOf's spec, for `root` (`object` or `oldObject` of an admission policy):
+ * the pod spec of a Pod or of a workload's template, {} when there is none (a null oldObject on CREATE, a
+ * ReplicationController without a template). Pod UPDATEs are left out by the policies' matchConditions.
+ */
+export function podSpecCel(root: string): string {
+  return `${root} == null ? {} : ${POD_REQUEST_CEL} ? (has(${root}.spec) ? ${root}.spec : {}) : has(${root}.spec) && has(${root}.spec.template) && has(${root}.spec.template.spec) ? ${root}.spec.template.spec : {}`
+}
+
+/** CEL strings: the pod spec's JSON pointer and its path as fixes name it (PodTemplate.specPath). */
+export function podSpecPathCel(): { pointer: string; field: string } {
+  return { pointer: `${POD_REQUEST_CEL} ? '/spec' : '/spec/template/spec'`, field: `${POD_REQUEST_CEL} ? 'spec' : 'spec.template.spec'` }
+}

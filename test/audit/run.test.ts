@@ -113,3 +113,32 @@ spec: {strategy: {canary: {}}, template: {metadata: {labels: {app: ro}}, spec: {
   t.same([...new Set(result.findings.filter((f) => f.rule === 'readiness-probe').map((f) => `${f.object.kind}/${f.object.name}`))], ['Deployment/old', 'Rollout/ro'])
   t.match(result.notices.map((n) => n.notice), [/extensions\/v1beta1 Deployment was removed in Kubernetes 1\.16/])
 })
+
+t.test('expired exemptions are pointed out, fired or not: admission policies have no clock and still honour them', async (t) => {
+  const text = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, annotations: {hitless.dev/exempt: "*", hitless.dev/exempt-reason: r, hitless.dev/exempt-until: "2026-03-01"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: fixed
+  namespace: shop
+  annotations: {hitless.dev/exempt: readiness-probe, hitless.dev/exempt-reason: vendor image, hitless.dev/exempt-until: "2026-05-31T23:00:00Z"}
+spec: {template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: a, ports: [{containerPort: 1}], readinessProbe: {tcpSocket: {port: 1}}, lifecycle: {preStop: {sleep: {seconds: 5}}}}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: current
+  namespace: shop
+  annotations: {hitless.dev/exempt: readiness-probe, hitless.dev/exempt-reason: vendor image, hitless.dev/exempt-until: "2026-06-30"}
+spec: {template: {metadata: {labels: {app: b}}, spec: {containers: [{name: b, image: b, ports: [{containerPort: 1}], readinessProbe: {tcpSocket: {port: 1}}, lifecycle: {preStop: {sleep: {seconds: 5}}}}]}}}
+`
+  const result = auditManifests(parseManifests(text, 'e.yaml').manifests, configFrom(), { defaultNamespace: 'default', now: new Date('2026-06-01T00:00:00Z') })
+  t.same(result.findings, [], 'nothing fires')
+  t.same(result.notices.map((n) => n.notice), [
+    'Namespace shop: hitless.dev/exempt: "*" expired on 2026-03-01: the webhook no longer honours it, admission policies (hitless export-policies, which have no clock) still do; remove it or renew it',
+    'Deployment shop/fixed: hitless.dev/exempt: "readiness-probe" expired on 2026-05-31T23:00:00Z: the webhook no longer honours it, admission policies (hitless export-policies, which have no clock) still do; remove it or renew it',
+  ])
+})

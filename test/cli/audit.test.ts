@@ -61,3 +61,24 @@ t.test('--cluster audits live objects through the API', async (t) => {
   t.same(JSON.parse(one.stdout).findings.map((f: any) => f.namespace), ['other', 'other'])
   t.ok(fake.requests.some((r) => r.path === '/apis/apps/v1/namespaces/other/deployments'), 'lists only that namespace')
 })
+
+t.test('--cluster lists exemptions past their exempt-until, which admission policies still honour', async (t) => {
+  const fake = new FakeApiServer()
+  const exempt = (until: string) => ({ 'hitless.dev/exempt': 'readiness-probe', 'hitless.dev/exempt-reason': 'vendor image', 'hitless.dev/exempt-until': until })
+  const container = { name: 'web', image: 'w', ports: [{ containerPort: 80 }], lifecycle: { preStop: { sleep: { seconds: 5 } } } }
+  fake.seed([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    { kind: 'Deployment', metadata: { name: 'old', namespace: 'shop', annotations: exempt('2020-01-31') }, spec: { template: { metadata: { labels: { app: 'old' } }, spec: { containers: [container] } } } },
+    { kind: 'Deployment', metadata: { name: 'new', namespace: 'shop', annotations: exempt('2999-01-31') }, spec: { template: { metadata: { labels: { app: 'new' } }, spec: { containers: [container] } } } },
+  ])
+  await fake.start()
+  t.teardown(() => fake.stop())
+  const kubeconfig = await fake.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'hitless-audit-')), 'config'))
+  const json = await runCli(['audit', '--cluster', '--kubeconfig', kubeconfig, '--format', 'json'])
+  t.equal(json.code, 1)
+  const report = JSON.parse(json.stdout)
+  t.ok(report.findings.some((f: any) => `${f.name} ${f.rule}` === 'old readiness-probe'), 'the webhook would deny it')
+  t.same(report.summary.notices.map((n: any) => n.message), ['Deployment shop/old: hitless.dev/exempt: "readiness-probe" expired on 2020-01-31: the webhook no longer honours it, admission policies (hitless export-policies, which have no clock) still do; remove it or renew it'])
+  const table = await runCli(['audit', '--cluster', '--kubeconfig', kubeconfig])
+  t.match(table.stdout, /notice live: Deployment shop\/old: hitless\.dev\/exempt: "readiness-probe" expired on 2020-01-31/)
+})

@@ -50,7 +50,7 @@ t.test('help and version, as CLIs do', async (t) => {
   t.match(none.stderr, /Commands:\n\s+serve/)
   t.equal(none.stdout, '')
   t.match(await runCli(['--help']), { code: 0, stdout: /Usage: hitless \[options\] \[command\]/ })
-  for (const command of ['serve', 'review', 'audit', 'fix']) {
+  for (const command of ['serve', 'review', 'audit', 'fix', 'export-policies']) {
     const own = await runCli([command, '--help'])
     t.equal(own.code, 0, `${command} --help`)
     t.match(own.stdout, new RegExp(`Usage: hitless ${command} `))

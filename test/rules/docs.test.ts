@@ -18,6 +18,8 @@ t.test('a page per rule, in the index', async (t) => {
     t.match(text, new RegExp(`^# ${rule.id}\\n`), `${rule.id}: titled by its id`)
     for (const part of ['**Checks:**', '**Why:**', 'Fires', 'Passes', '**Exempt:**']) t.ok(text.includes(part), `${rule.id}: ${part}`)
     t.ok(index.includes(`](${rule.id}.md)`), `${rule.id}: in the index`)
+    // hitless export-policies: the page says whether the rule becomes an admission policy.
+    t.match(text, rule.cel ? new RegExp(`\\*\\*Admission policy:\\*\\* .*\`hitless-${rule.id}\``, 's') : /\*\*Admission policy:\*\* none/, `${rule.id}: as an admission policy`)
   }
 })
 

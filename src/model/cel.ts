@@ -1,0 +1,24 @@
+// Writing CEL text (the admission policies of `hitless export-policies`): literals that mean the same to
+// Kubernetes' CEL (cel-go) and to the JavaScript CEL the tests evaluate them with.
+
+/** A CEL string literal for `text`. */
+export function q(text: string): string {
+  const escapes: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t', '\f': '\\f', '\v': '\\v' }
+  return `'${text.replace(/[\\'\n\r\t\f\v]/g, (c) => escapes[c]!)}'`
+}
+
+/** A CEL list of string literals. */
+export const qList = (items: Iterable<string>) => `[${[...items].map(q).join(', ')}]`
+
+/** `text` as a regular expression that matches it literally (the same in RE2 and JavaScript). */
+export const regexLiteral = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** A CEL literal for a JSON value (strings, whole numbers, booleans, null, lists, maps with string keys). */
+export function celValue(value: unknown): string {
+  if (typeof value === 'string') return q(value)
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
+  if (typeof value === 'boolean' || value === null) return String(value)
+  if (Array.isArray(value)) return `[${value.map(celValue).join(', ')}]`
+  if (typeof value === 'object') return `{${Object.entries(value).map(([key, item]) => `${q(key)}: ${celValue(item)}`).join(', ')}}`
+  throw new Error(`no CEL literal for ${String(value)}`)
+}

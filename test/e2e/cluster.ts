@@ -8,6 +8,8 @@ import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { webhookRules } from '../../src/contract/derive.ts'
+import { RULES } from '../../src/contract/registry.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/hitless.js', import.meta.url))
 const children = new Set<ChildProcess>()
@@ -214,4 +216,28 @@ export class TestCluster {
     await stopProcess(this.apiserver)
     await stopProcess(this.etcd)
   }
+}
+
+/**
+ * Webhook configurations for `cluster` as the shipped manifests have them (rules derived from the rule
+ * declarations; matchPolicy Equivalent; the ignore label), pointing at the test's hitless.
+ */
+export function derivedWebhooks(cluster: TestCluster, webhooks: readonly ('mutating' | 'validating')[]): string {
+  const ca = Buffer.from(cluster.ca).toString('base64')
+  const hook = (webhook: 'mutating' | 'validating') => `apiVersion: admissionregistration.k8s.io/v1
+kind: ${webhook === 'mutating' ? 'Mutating' : 'Validating'}WebhookConfiguration
+metadata: {name: hitless}
+webhooks:
+  - name: ${webhook === 'mutating' ? 'mutate' : 'validate'}.hitless.dev
+    clientConfig: {url: "${cluster.hitlessUrl}/${webhook === 'mutating' ? 'mutate' : 'validate'}", caBundle: "${ca}"}
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    timeoutSeconds: 5
+    matchPolicy: Equivalent
+    failurePolicy: Fail
+    namespaceSelector:
+      matchExpressions: [{key: hitless.dev/ignore, operator: DoesNotExist}]
+    rules: ${JSON.stringify(webhookRules(RULES, webhook))}
+`
+  return webhooks.map(hook).join('---\n')
 }

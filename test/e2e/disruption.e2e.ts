@@ -4,9 +4,7 @@
 // Rollouts without being unready. The webhook rules are the ones derived from the rule declarations
 // (what manifests/base/webhooks.yaml ships), so matchPolicy: Equivalent is what sends v1beta1 PDBs.
 import t from 'tap'
-import { webhookRules } from '../../src/contract/derive.ts'
-import { RULES } from '../../src/contract/registry.ts'
-import { httpsGet, TestCluster, waitFor } from './cluster.ts'
+import { derivedWebhooks, httpsGet, TestCluster, waitFor } from './cluster.ts'
 
 const binary = process.env['HITLESS_E2E_APISERVER']
 if (!binary) throw new Error('HITLESS_E2E_APISERVER is not set: run npm run test:e2e')
@@ -14,28 +12,7 @@ const cluster = new TestCluster(binary)
 t.teardown(() => cluster.stop())
 await cluster.start()
 
-const ca = Buffer.from(cluster.ca).toString('base64')
-const hook = (name: string, path: string, webhook: 'mutating' | 'validating') => `
-  - name: ${name}
-    clientConfig: {url: "${cluster.hitlessUrl}${path}", caBundle: "${ca}"}
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    timeoutSeconds: 5
-    matchPolicy: Equivalent
-    failurePolicy: Fail
-    namespaceSelector:
-      matchExpressions: [{key: hitless.dev/ignore, operator: DoesNotExist}]
-    rules: ${JSON.stringify(webhookRules(RULES, webhook))}`
-const webhooks = `apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata: {name: hitless}
-webhooks:${hook('mutate.hitless.dev', '/mutate', 'mutating')}
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: hitless}
-webhooks:${hook('validate.hitless.dev', '/validate', 'validating')}
-`
+const webhooks = derivedWebhooks(cluster, ['mutating', 'validating'])
 
 const container = '{name: web, image: nginx, ports: [{name: http, containerPort: 80}], readinessProbe: {tcpSocket: {port: 80}}, lifecycle: {preStop: {exec: {command: [sleep, "5"]}}}}'
 const deployment = (name: string, labels: string, replicas: number, strategy = '') => `apiVersion: apps/v1

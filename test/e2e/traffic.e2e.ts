@@ -6,9 +6,7 @@
 // in memory when installing it; the shared file is never edited.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { webhookRules } from '../../src/contract/derive.ts'
-import { RULES } from '../../src/contract/registry.ts'
-import { httpsGet, TestCluster, waitFor } from './cluster.ts'
+import { derivedWebhooks, httpsGet, TestCluster, waitFor } from './cluster.ts'
 
 const binary = process.env['HITLESS_E2E_APISERVER']
 if (!binary) throw new Error('HITLESS_E2E_APISERVER is not set: run npm run test:e2e')
@@ -16,22 +14,7 @@ const cluster = new TestCluster(binary)
 t.teardown(() => cluster.stop())
 await cluster.start()
 
-const ca = Buffer.from(cluster.ca).toString('base64')
-const webhooks = `apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: hitless}
-webhooks:
-  - name: validate.hitless.dev
-    clientConfig: {url: "${cluster.hitlessUrl}/validate", caBundle: "${ca}"}
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    timeoutSeconds: 5
-    matchPolicy: Equivalent
-    failurePolicy: Fail
-    namespaceSelector:
-      matchExpressions: [{key: hitless.dev/ignore, operator: DoesNotExist}]
-    rules: ${JSON.stringify(webhookRules(RULES, 'validating'))}
-`
+const webhooks = derivedWebhooks(cluster, ['validating'])
 const apply = (yaml: string) => cluster.kubectl(['apply', '-f', '-'], yaml)
 const dryRunDenied = (yaml: string) => cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], yaml).status !== 0
 const crd = (file: string) => readFileSync(new URL(`../../../shared/crds/${file}`, import.meta.url), 'utf8')

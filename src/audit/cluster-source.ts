@@ -2,6 +2,7 @@
 // KubeConfig (whole objects this time: the pod-spec rules read templates), one namespace or all.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
+import { KINDS } from '../model/kinds.ts'
 import { getJson, KubeHttpError, listPages } from '../cluster/kube-client.ts'
 import type { KubeObject } from '../model/types.ts'
 import type { Manifest } from './manifests.ts'
@@ -25,7 +26,8 @@ export async function manifestsFromCluster(
       for (const object of namespaces) manifests.push(asManifest({ ...object, apiVersion: 'v1', kind }))
       continue
     }
-    const listed = await listServed(kc, paths, namespace, (count) => progress(kind, count))
+    // Cluster-scoped kinds (Nodes) are listed whole even for one namespace: its pods may run on any node.
+    const listed = await listServed(kc, paths, KINDS[kind].namespaced ? namespace : undefined, (count) => progress(kind, count))
     if (!listed) {
       if (optional) continue // a CRD the cluster does not have: none of it
       throw new Error(`the API server serves none of ${paths.join(', ')}`)

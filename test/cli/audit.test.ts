@@ -60,6 +60,7 @@ t.test('--cluster audits live objects through the API', async (t) => {
   const one = await runCli(['audit', '--cluster', '--kubeconfig', kubeconfig, '--namespace', 'other', '--format', 'json'])
   t.same(JSON.parse(one.stdout).findings.map((f: any) => f.namespace), ['other', 'other'])
   t.ok(fake.requests.some((r) => r.path === '/apis/apps/v1/namespaces/other/deployments'), 'lists only that namespace')
+  t.notOk(fake.requests.some((r) => r.path.endsWith('/namespaces/other/nodes')), 'Nodes are cluster-scoped: no namespaced path (a real server answers it with 404)')
 })
 
 t.test('--cluster lists exemptions past their exempt-until, which admission policies still honour', async (t) => {

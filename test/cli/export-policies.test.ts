@@ -40,8 +40,9 @@ t.test('the shipped config: a header, then a policy and its bindings per rule CE
     'ValidatingAdmissionPolicy hitless-liveness-probe',
     'ValidatingAdmissionPolicyBinding hitless-liveness-probe',
   ])
-  const readiness = documents[0]!.spec as { matchConstraints: { resourceRules: { resources: string[] }[] }; validations: { messageExpression: string }[]; failurePolicy: string; matchConditions: { name: string }[] }
-  t.same(readiness.matchConstraints.resourceRules.flatMap((r) => r.resources), ['pods', 'replicationcontrollers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets'], 'the kinds the rule judges, as the webhook')
+  const readiness = documents[0]!.spec as { matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[] }[] }; validations: { messageExpression: string }[]; failurePolicy: string; matchConditions: { name: string }[] }
+  t.same(readiness.matchConstraints.resourceRules.flatMap((r) => r.resources), ['pods', 'replicationcontrollers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'rollouts'], 'the kinds the rule judges, as the webhook')
+  t.same(readiness.matchConstraints.resourceRules.map((r) => r.apiGroups), [[''], ['apps'], ['argoproj.io']], 'Argo Rollouts too, like the webhook')
   t.equal(readiness.failurePolicy, 'Fail')
   t.same(readiness.matchConditions.map((c) => c.name), ['not-created-by-a-controller', 'not-being-deleted', 'pods-on-create-only', 'not-exempted'])
   t.match(readiness.validations[0]!.messageExpression, /hitless \[readiness-probe\]/)

@@ -15,21 +15,25 @@ export interface Case {
   cluster?: KubeObject[]
 }
 
+/**
+ * Every rule fixture reviewed as a CREATE or an UPDATE. DELETE fixtures (a Service's deletion, judged by
+ * the referential rules; `object: null`) are left out: the admission policies match CREATE and UPDATE,
+ * and a deletion is nothing a pod-spec rule judges.
+ */
 export function fixtureCases(): Case[] {
   return RULES.flatMap((rule) => {
     const dir = new URL(`${rule.id}/`, FIXTURES)
     return readdirSync(dir)
       .filter((file) => file.endsWith('.yaml'))
-      .map((file) => {
-        const fixture = loadFixture(new URL(file, dir))
-        return {
-          name: `${rule.id}/${file}`,
-          operation: fixture.review.operation as 'CREATE' | 'UPDATE',
-          object: fixture.review.object!,
-          ...(fixture.review.oldObject ? { oldObject: fixture.review.oldObject } : {}),
-          ...(fixture.cluster ? { cluster: fixture.cluster } : {}),
-        }
-      })
+      .map((file) => ({ file, fixture: loadFixture(new URL(file, dir)) }))
+      .filter(({ fixture }) => fixture.review.operation !== 'DELETE' && fixture.review.object)
+      .map(({ file, fixture }) => ({
+        name: `${rule.id}/${file}`,
+        operation: fixture.review.operation as 'CREATE' | 'UPDATE',
+        object: fixture.review.object!,
+        ...(fixture.review.oldObject ? { oldObject: fixture.review.oldObject } : {}),
+        ...(fixture.cluster ? { cluster: fixture.cluster } : {}),
+      }))
   })
 }
 

@@ -72,6 +72,9 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
     '- No clock: an expired hitless.dev/exempt-until still exempts; `hitless audit --cluster` lists them.',
     '- UPDATEs that keep a violation the object already had pass without a warning (allowExistingViolations).',
     '- A shell preStop script counts its first three sleeps.',
+    ...(exported.some((r) => r.rule === 'rollout-capacity')
+      ? ['- rollout-capacity counts spec.replicas where an HPA scales the Deployment; strategy Recreate behind a Service is not warned of.']
+      : []),
     `Apply: kubectl apply -f <this file>. Remove: kubectl delete -l app.kubernetes.io/managed-by=hitless-export-policies ${options.mutating ? 'validatingadmissionpolicies,validatingadmissionpolicybindings,mutatingadmissionpolicies,mutatingadmissionpolicybindings' : 'validatingadmissionpolicies,validatingadmissionpolicybindings'}`,
   )
   return lines.map((line) => (line === '' ? '#' : `# ${line}`))

@@ -17,6 +17,18 @@ export function scaled(value: number | string, total: number, roundUp: boolean):
   return roundUp ? Math.ceil(exact) : Math.floor(exact)
 }
 
+/**
+ * The CEL twin of scaled(), for `hitless export-policies`: CEL int, `value` (an int-or-percent, CEL dyn)
+ * as a number of pods out of `total` (CEL int ≥ 0), or -1 when it is neither. A percentage is read with
+ * the string functions both CELs have (matches, substring, int); integer division rounds down, and
+ * adding 99 first rounds up. Up to nine digits, so p × total stays inside int64 (the API server refuses
+ * more than 100% for maxUnavailable; a maxSurge of a billion percent is left alone).
+ */
+export function scaledCel(value: string, total: string, roundUp: boolean): string {
+  const percent = `int(${value}.substring(0, size(${value}) - 1))`
+  return `(type(${value}) == int ? (${value} >= 0 ? ${value} : -1) : type(${value}) == string && ${value}.matches('^[0-9]{1,9}%$') ? (${percent} * ${total}${roundUp ? ' + 99' : ''}) / 100 : -1)`
+}
+
 /** matchLabels and matchExpressions as one line: `app=web, tier in (a,b), !canary`. */
 export function selectorText(selector: LabelSelector): string {
   const terms = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`)

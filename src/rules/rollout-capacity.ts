@@ -11,7 +11,8 @@
 import { servicesSelecting } from '../cluster/view.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
-import { groupOf, scaled, show } from './disruption.ts'
+import { findingCel, q } from './cel.ts'
+import { groupOf, scaled, scaledCel, show } from './disruption.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { namespaceOf } from './referential.ts'
 import { defineRule, type RuleSettings } from './rule.ts'
@@ -107,5 +108,56 @@ export const rolloutCapacity = defineRule({
     const namespace = namespaceOf(review, review.object)
     const findings = review.kind === 'Deployment' ? judgeDeployment(review, settings, namespace, template.labels) : judgeStatefulSet(review, settings, namespace)
     return findings.map((finding) => ({ ...finding, because: `serving: ${serving[0]!.why}` }))
+  },
+  // The object alone: spec.replicas even where an HPA scales the Deployment (CEL cannot see its
+  // minReplicas), and nothing for strategy Recreate, whose warning needs a Service. Both stay with the
+  // webhook (docs/cel-policies.md).
+  cel: {
+    findings({ scope }) {
+      const root = scope.root
+      const spec = scope.define('workloadSpec', `${root} != null && has(${root}.spec) ? ${root}.spec : {}`)
+      const replicas = scope.define('replicas', `has(${spec}.replicas) && type(${spec}.replicas) == int && ${spec}.replicas >= 0 ? ${spec}.replicas : 1`)
+      const name = `'/' + (has(${root}.metadata.name) ? ${root}.metadata.name : '')`
+      const because = scope.servingBecause(`${scope.serving}[0]`)
+      // A Deployment: maxSurge and maxUnavailable resolved as judgeDeployment resolves them.
+      const strategy = scope.define('strategy', `has(${spec}.strategy) ? ${spec}.strategy : {}`)
+      const rolling = `has(${strategy}.rollingUpdate)`
+      const maxSurge = scope.define('maxSurge', `${rolling} && has(${strategy}.rollingUpdate.maxSurge) ? ${strategy}.rollingUpdate.maxSurge : ${q(DEFAULT)}`)
+      const maxUnavailable = scope.define('maxUnavailable', `${rolling} && has(${strategy}.rollingUpdate.maxUnavailable) ? ${strategy}.rollingUpdate.maxUnavailable : ${q(DEFAULT)}`)
+      const surge = scope.define('surge', scaledCel(maxSurge, replicas, true))
+      const unavailable = scope.define('unavailable', scaledCel(maxUnavailable, replicas, false))
+      const both = `(${surge} == 0 && ${unavailable} == 0)`
+      const deployment = findingCel({
+        container: "''",
+        message:
+          `'Deployment ' + request.namespace + ${name} + ${q("'s rolling update can take every ready replica away at once: replicas ")} + string(${replicas}) + ` +
+          `', maxSurge ' + string(${maxSurge}) + ' → ' + string(${surge}) + ', maxUnavailable ' + string(${maxUnavailable}) + ' → ' + ` +
+          `(${both} ? '0, and with both 0 the controller uses 1' : string(${unavailable})) + ', so 0 of ' + string(${replicas}) + ' stay available while the new pods start'`,
+        fix: q('spec.strategy.rollingUpdate: { maxSurge: 1, maxUnavailable: 0 }'),
+        because,
+      })
+      const deploymentFires =
+        `(!has(${strategy}.type) || ${strategy}.type == 'RollingUpdate') && ${replicas} > 0 && ${surge} >= 0 && ${unavailable} >= 0 && ` +
+        `(${both} ? 1 : ${unavailable}) >= ${replicas}`
+      // A StatefulSet: rollingUpdate.maxUnavailable rounding up, at least 1, of two or more replicas.
+      const update = scope.define('updateStrategy', `has(${spec}.updateStrategy) ? ${spec}.updateStrategy : {}`)
+      const statefulMax = `${update}.rollingUpdate.maxUnavailable`
+      const resolved = scope.define('statefulUnavailable', `has(${update}.rollingUpdate) && has(${statefulMax}) ? ${scaledCel(statefulMax, replicas, true)} : -1`)
+      const statefulSet = findingCel({
+        container: "''",
+        message:
+          `'StatefulSet ' + request.namespace + ${name} + ${q("'s rolling update can take every replica away at once: replicas ")} + string(${replicas}) + ` +
+          `', maxUnavailable ' + string(${statefulMax}) + ' → ' + string(${resolved}) + ' (podManagementPolicy ' + ` +
+          `(has(${spec}.podManagementPolicy) ? ${spec}.podManagementPolicy : 'OrderedReady') + '), so none stay available'`,
+        fix: q('spec.updateStrategy.rollingUpdate.maxUnavailable: 1'),
+        because,
+      })
+      const statefulSetFires = `(!has(${update}.type) || ${update}.type == 'RollingUpdate') && ${replicas} >= 2 && ${resolved} >= ${replicas}`
+      return (
+        `request.kind.group != 'apps' || size(${scope.serving}) == 0 ? [] : ` +
+        `request.kind.kind == 'Deployment' ? (${deploymentFires} ? [${deployment}] : []) : ` +
+        `request.kind.kind == 'StatefulSet' && ${statefulSetFires} ? [${statefulSet}] : []`
+      )
+    },
   },
 })

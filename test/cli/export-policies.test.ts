@@ -21,6 +21,8 @@ t.test('the shipped config: a header, then a policy and its bindings per rule CE
   t.match(header, /Exported:\n#\s+readiness-probe\s+deny\s+denies \(Deny; namespaces in audit mode: Warn, Audit\)/)
   t.match(header, /#\s+pre-stop\s+mutate\s+action mutate, but without --mutating nothing fixes it: denied/)
   t.match(header, /#\s+liveness-probe\s+warn\s+warns/)
+  t.match(header, /#\s+rollout-capacity\s+deny\s+denies/)
+  t.match(header, /rollout-capacity counts spec\.replicas where an HPA scales the Deployment; strategy Recreate behind a Service is not warned of/)
   t.match(header, /Webhook only: [^\n]*\n[^\n]*\n#\s+service-selector\s+deny\n#\s+service-target-port\s+deny/)
   t.match(header, /No clock: an expired hitless\.dev\/exempt-until still exempts; `hitless audit --cluster` lists them/)
   const documents = documentsOf(stdout)
@@ -39,13 +41,19 @@ t.test('the shipped config: a header, then a policy and its bindings per rule CE
     'ValidatingAdmissionPolicyBinding hitless-probe-port-audit',
     'ValidatingAdmissionPolicy hitless-liveness-probe',
     'ValidatingAdmissionPolicyBinding hitless-liveness-probe',
+    'ValidatingAdmissionPolicy hitless-rollout-capacity',
+    'ValidatingAdmissionPolicyBinding hitless-rollout-capacity',
+    'ValidatingAdmissionPolicyBinding hitless-rollout-capacity-audit',
   ])
-  const readiness = documents[0]!.spec as { matchConstraints: { resourceRules: { resources: string[] }[] }; validations: { messageExpression: string }[]; failurePolicy: string; matchConditions: { name: string }[] }
-  t.same(readiness.matchConstraints.resourceRules.flatMap((r) => r.resources), ['pods', 'replicationcontrollers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets'], 'the kinds the rule judges, as the webhook')
+  const readiness = documents[0]!.spec as { matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[] }[] }; validations: { messageExpression: string }[]; failurePolicy: string; matchConditions: { name: string }[] }
+  t.same(readiness.matchConstraints.resourceRules.flatMap((r) => r.resources), ['pods', 'replicationcontrollers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'rollouts'], 'the kinds the rule judges, as the webhook')
+  t.same(readiness.matchConstraints.resourceRules.map((r) => r.apiGroups), [[''], ['apps'], ['argoproj.io']], 'Argo Rollouts too, like the webhook')
+  const capacity = documents.find((d) => d.metadata?.name === 'hitless-rollout-capacity')!.spec as typeof readiness
+  t.same(capacity.matchConstraints.resourceRules.flatMap((r) => r.resources), ['deployments', 'statefulsets'], 'rollout-capacity: Deployments and StatefulSets')
   t.equal(readiness.failurePolicy, 'Fail')
   t.same(readiness.matchConditions.map((c) => c.name), ['not-created-by-a-controller', 'not-being-deleted', 'pods-on-create-only', 'not-exempted'])
   t.match(readiness.validations[0]!.messageExpression, /hitless \[readiness-probe\]/)
-  t.same(documents.map((d) => (d.spec as { validationActions?: string[] }).validationActions).filter(Boolean), [['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Warn']])
+  t.same(documents.map((d) => (d.spec as { validationActions?: string[] }).validationActions).filter(Boolean), [['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Warn'], ['Deny'], ['Warn', 'Audit']])
   t.match(stdout, /expression: \|-\n/, 'CEL as block scalars')
 })
 

@@ -15,21 +15,25 @@ export interface Case {
   cluster?: KubeObject[]
 }
 
+/**
+ * Every rule fixture reviewed as a CREATE or an UPDATE. DELETE fixtures (a Service's deletion, judged by
+ * the referential rules; `object: null`) are left out: the admission policies match CREATE and UPDATE,
+ * and a deletion is nothing a pod-spec rule judges.
+ */
 export function fixtureCases(): Case[] {
   return RULES.flatMap((rule) => {
     const dir = new URL(`${rule.id}/`, FIXTURES)
     return readdirSync(dir)
       .filter((file) => file.endsWith('.yaml'))
-      .map((file) => {
-        const fixture = loadFixture(new URL(file, dir))
-        return {
-          name: `${rule.id}/${file}`,
-          operation: fixture.review.operation as 'CREATE' | 'UPDATE',
-          object: fixture.review.object!,
-          ...(fixture.review.oldObject ? { oldObject: fixture.review.oldObject } : {}),
-          ...(fixture.cluster ? { cluster: fixture.cluster } : {}),
-        }
-      })
+      .map((file) => ({ file, fixture: loadFixture(new URL(file, dir)) }))
+      .filter(({ fixture }) => fixture.review.operation !== 'DELETE' && fixture.review.object)
+      .map(({ file, fixture }) => ({
+        name: `${rule.id}/${file}`,
+        operation: fixture.review.operation as 'CREATE' | 'UPDATE',
+        object: fixture.review.object!,
+        ...(fixture.review.oldObject ? { oldObject: fixture.review.oldObject } : {}),
+        ...(fixture.cluster ? { cluster: fixture.cluster } : {}),
+      }))
   })
 }
 
@@ -49,6 +53,45 @@ export function deployment(name: string, containers: Container[], spec: Record<s
 
 const web = (extra: Record<string, unknown> = {}): Container => ({ name: 'web', image: 'web:1', ports: [{ containerPort: 8080 }], ...extra })
 const shell = (script: string) => ({ lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', script] } } } })
+
+/** A serving Deployment or StatefulSet with `spec` beside its template (rollout-capacity). */
+function workload(kind: 'Deployment' | 'StatefulSet', name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = { name }): KubeObject {
+  const template = { metadata: { labels: { app: name } }, spec: { containers: [web({ readinessProbe: { tcpSocket: { port: 8080 } } })] } }
+  return { apiVersion: 'apps/v1', kind, metadata: { ...metadata, namespace: 'shop' }, spec: { selector: { matchLabels: { app: name } }, ...spec, template } }
+}
+
+/** rollout-capacity's arithmetic where its fixtures do not go: rounding, defaults, values the API server refuses. */
+function rolloutCases(): [string, KubeObject][] {
+  const rolling = (replicas: number | undefined, rollingUpdate: Record<string, unknown> | null) => ({ ...(replicas === undefined ? {} : { replicas }), strategy: { type: 'RollingUpdate', rollingUpdate } })
+  const stateful = (replicas: number | undefined, maxUnavailable: unknown, extra: Record<string, unknown> = {}) => ({ ...(replicas === undefined ? {} : { replicas }), updateStrategy: { rollingUpdate: { maxUnavailable } }, ...extra })
+  return [
+    ['rollout: replicas unset, maxSurge 0', workload('Deployment', 'r1', { strategy: { rollingUpdate: { maxSurge: 0 } } })],
+    ['rollout: replicas 0, maxUnavailable 100%', workload('Deployment', 'r2', rolling(0, { maxUnavailable: '100%' }))],
+    ['rollout: 0% and 0%', workload('Deployment', 'r3', rolling(3, { maxSurge: '0%', maxUnavailable: '0%' }))],
+    ['rollout: 0 and 0 of 1', workload('Deployment', 'r4', rolling(1, { maxSurge: 0, maxUnavailable: 0 }))],
+    ['rollout: 99% of 2 rounds down to 1', workload('Deployment', 'r5', rolling(2, { maxUnavailable: '99%' }))],
+    ['rollout: 50% of 2 is 1, surge 1% rounds up', workload('Deployment', 'r6', rolling(2, { maxSurge: '1%', maxUnavailable: '50%' }))],
+    ['rollout: maxUnavailable 5 of 3', workload('Deployment', 'r7', rolling(3, { maxSurge: 2, maxUnavailable: 5 }))],
+    ['rollout: 100% of 7, surge a long percent', workload('Deployment', 'r8', rolling(7, { maxSurge: '250000000%', maxUnavailable: '100%' }))],
+    ['rollout: rollingUpdate null', workload('Deployment', 'r9', rolling(1, null))],
+    ['rollout: a percent without %', workload('Deployment', 'r10', rolling(1, { maxSurge: '0', maxUnavailable: '100' }))],
+    ['rollout: a negative maxUnavailable', workload('Deployment', 'r11', rolling(2, { maxSurge: 0, maxUnavailable: -2 }))],
+    ['rollout: a percent of no number', workload('Deployment', 'r12', rolling(2, { maxSurge: 'x%', maxUnavailable: '100%' }))],
+    ['rollout: a strategy of no known type', workload('Deployment', 'r13', { replicas: 1, strategy: { type: 'BlueGreen', rollingUpdate: { maxSurge: 0 } } })],
+    ['rollout: no name yet (generateName)', workload('Deployment', 'r14', rolling(1, { maxSurge: 0 }), { generateName: 'r14-' })],
+    ['rollout: not serving', { ...workload('Deployment', 'r15', rolling(1, { maxSurge: 0 })), spec: { replicas: 1, strategy: { rollingUpdate: { maxSurge: 0 } }, template: { spec: { containers: [{ name: 'worker', image: 'w:1' }] } } } }],
+    ['rollout: a StatefulSet, 50% of 3 rounds up to 2', workload('StatefulSet', 's1', stateful(3, '50%'))],
+    ['rollout: a StatefulSet, 67% of 3 rounds up to 3', workload('StatefulSet', 's2', stateful(3, '67%'))],
+    ['rollout: a StatefulSet of 2, maxUnavailable 0 (at least 1)', workload('StatefulSet', 's3', stateful(2, 0))],
+    ['rollout: a StatefulSet of 1, maxUnavailable 1', workload('StatefulSet', 's4', stateful(1, 1))],
+    ['rollout: a StatefulSet, replicas unset, 100%', workload('StatefulSet', 's5', stateful(undefined, '100%'))],
+    ['rollout: a StatefulSet on OnDelete', workload('StatefulSet', 's6', { replicas: 2, updateStrategy: { type: 'OnDelete', rollingUpdate: { maxUnavailable: 2 } } })],
+    ['rollout: a StatefulSet, 100% of 2, OrderedReady', workload('StatefulSet', 's7', stateful(2, '100%', { podManagementPolicy: 'OrderedReady' }))],
+    ['rollout: a StatefulSet, maxUnavailable 4 of 2, Parallel', workload('StatefulSet', 's8', stateful(2, 4, { podManagementPolicy: 'Parallel' }))],
+    ['rollout: a StatefulSet, a percent of no number', workload('StatefulSet', 's9', stateful(2, '%'))],
+    ['rollout: a DaemonSet with a Deployment strategy', { ...workload('Deployment', 'd1', rolling(1, { maxSurge: 0 })), kind: 'DaemonSet' }],
+  ]
+}
 
 /** Objects made for the parity tests, each a CREATE. */
 export function madeCases(): Case[] {
@@ -86,6 +129,7 @@ export function madeCases(): Case[] {
     ['pre-stop: two injected sleeps, native and exec', deployment('ae', [web({ lifecycle: { preStop: { sleep: { seconds: 5 }, exec: { command: ['sleep', '5'] } } } })])],
     ['pre-stop: an injected sleep beside a tcpSocket hook, on a sidecar', deployment('af', [web()], {}, [{ name: 'proxy', image: 'p:1', restartPolicy: 'Always', ports: [{ containerPort: 1 }], lifecycle: { preStop: { sleep: { seconds: 30 }, tcpSocket: { port: 1 } } } }])],
     ['pre-stop: lifecycle with only postStart, short grace', deployment('ag', [web({ lifecycle: { postStart: { exec: { command: ['warm'] } } } })], { terminationGracePeriodSeconds: 2 })],
+    ...rolloutCases(),
     ['replication controller without a template', { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc', namespace: 'shop' }, spec: { replicas: 0 } }],
     ['a StatefulSet with many containers', { ...deployment('ah', Array.from({ length: 12 }, (_, i) => ({ name: `c${i}`, image: 'x:1', ports: [{ containerPort: 8000 + i }], ...(i % 3 === 0 ? { readinessProbe: { tcpSocket: { port: 8000 + i } } } : {}), ...(i % 4 === 0 ? { lifecycle: { preStop: { sleep: { seconds: i } } } } : {}) }))), kind: 'StatefulSet' }],
   ]

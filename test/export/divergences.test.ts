@@ -1,7 +1,8 @@
 // Where the exported policies and the webhook part, by design (docs/cel-policies.md), and exactly there:
-// Services (CEL sees the object alone), the clock (CEL has none), a shell preStop script's fourth sleep,
-// and allowExistingViolations' warning. Each is asserted as the difference it is, so a change that
-// widens (or closes) one shows up here.
+// Services (CEL sees the object alone), an HPA's minReplicas (rollout-capacity counts spec.replicas),
+// the clock (CEL has none), a shell preStop script's fourth sleep, and allowExistingViolations'
+// warning. Each is asserted as the difference it is, so a change that widens (or closes) one shows up
+// here.
 import t from 'tap'
 import { parseConfig } from '../../src/config/load.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
@@ -23,16 +24,23 @@ t.test('Services: the fixtures where the rest of the cluster changes the webhook
     const request: Request = { operation: c.operation, object: c.object, oldObject: c.oldObject ?? null, userInfo: person }
     const withCluster = webhook(config, request, VERSION, c.cluster).verdicts
     const cel = policies(documents, request)
-    for (const rule of ['readiness-probe', 'pre-stop', 'termination-grace-period', 'probe-port', 'liveness-probe']) {
+    // webhook() reports the exported rules only.
+    for (const rule of new Set([...Object.keys(withCluster), ...Object.keys(cel)])) {
       if (JSON.stringify(withCluster[rule]) !== JSON.stringify(cel[rule])) differing.push(`${c.name} ${rule}`)
     }
   }
   // A Service selects pods whose containers declare no port: the webhook judges them all serving; CEL,
   // seeing no declared port, none. (readiness-probe on the UPDATEs: a violation the old object had.)
+  // rollout-capacity: an HPA's minReplicas, and Recreate behind a Service (below); the Service there also
+  // makes the webhook say why the container serves in its own words.
   t.same(differing.sort(), [
     'pre-stop/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml readiness-probe',
+    'rollout-capacity/fires-hpa-min-one-max-surge-zero.yaml rollout-capacity',
+    'rollout-capacity/fires-recreate-behind-service.yaml pre-stop',
+    'rollout-capacity/fires-recreate-behind-service.yaml readiness-probe',
+    'rollout-capacity/fires-recreate-behind-service.yaml rollout-capacity',
     'service-selector/passes-relabel-keeps-selected-labels.yaml pre-stop',
     'service-target-port/fires-deployment-renames-targeted-port.yaml pre-stop',
     'service-target-port/passes-update-keeps-targeted-port.yaml pre-stop',
@@ -48,6 +56,30 @@ t.test('Services: a Service that targets one container leaves the others to CEL'
   const request: Request = { operation: 'CREATE', object, userInfo: person }
   t.same(webhook(config, request, VERSION, [service]).verdicts['readiness-probe'], undefined, 'the webhook: only the targeted container serves')
   t.same(policies(documents, request)['readiness-probe']?.findings.map((f) => f.container), ['admin'], 'CEL: every container with a serving port')
+})
+
+const fixture = (name: string) => {
+  const c = fixtureCases().find((c) => c.name === name)!
+  return { request: { operation: c.operation, object: c.object, oldObject: c.oldObject ?? null, userInfo: person } as Request, cluster: c.cluster! }
+}
+
+t.test('rollout-capacity: an HPA scales the Deployment; CEL counts spec.replicas', async (t) => {
+  const { request, cluster } = fixture('rollout-capacity/fires-hpa-min-one-max-surge-zero.yaml')
+  t.match(webhook(config, request, VERSION, cluster).verdicts['rollout-capacity'], { outcome: 'deny', findings: [{ message: /HorizontalPodAutoscaler web minReplicas 1, maxSurge 0 → 0, maxUnavailable 1 → 1, so 0 of 1/ }] }, 'the webhook: the HPA may scale it to 1')
+  t.equal(policies(documents, request)['rollout-capacity'], undefined, 'CEL: replicas 3 keep 2 available')
+  const alone = { ...request, object: { ...request.object, spec: { ...request.object.spec, replicas: 1 } } }
+  const expected = webhook(config, alone, VERSION).verdicts['rollout-capacity']
+  t.match(expected, { outcome: 'deny', findings: [{ message: /replicas 1, maxSurge 0 → 0, maxUnavailable 1 → 1/ }] })
+  t.same(policies(documents, alone)['rollout-capacity'], expected, 'at replicas 1 without the HPA, the same deny')
+})
+
+t.test('rollout-capacity: strategy Recreate behind a Service warns from the webhook only', async (t) => {
+  const { request, cluster } = fixture('rollout-capacity/fires-recreate-behind-service.yaml')
+  t.match(webhook(config, request, VERSION, cluster).verdicts['rollout-capacity'], { outcome: 'warn', findings: [{ message: /uses strategy Recreate: every pod stops before a new one starts, so Service shop\/web has no endpoints/ }] })
+  t.equal(policies(documents, request)['rollout-capacity'], undefined, 'CEL cannot see the Service')
+  const readiness = (verdicts: Record<string, { findings: { because: string }[] }>) => verdicts['readiness-probe']!.findings.map((f) => f.because)
+  t.same(readiness(webhook(config, request, VERSION, cluster).verdicts), ['serving: Service shop/web targets its port 8080'], 'the webhook: serving for the Service')
+  t.same(readiness(policies(documents, request)), ['serving: it declares containerPort 8080'], 'CEL: serving for its declared port')
 })
 
 t.test('no clock: an expired exemption still counts in the API server', async (t) => {

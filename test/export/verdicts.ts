@@ -44,7 +44,10 @@ function namespaceSkipped(request: Request): boolean {
   return SKIPPED_NAMESPACES.includes(name) || 'hitless.dev/ignore' in (request.namespace?.metadata?.labels ?? {})
 }
 
-/** The webhook pair's verdict (/validate, as if /mutate had not run) and its /mutate patch. */
+/**
+ * The webhook pair's verdict (/validate, as if /mutate had not run) for the rules that are exported
+ * (those with `cel`), and its /mutate patch.
+ */
 export function webhook(config: Config, request: Request, version: KubernetesVersion, cluster?: KubeObject[]): { verdicts: Verdicts; patched: KubeObject } {
   const verdicts: Verdicts = {}
   // The webhook configurations' namespaceSelector: hitless is never called there.
@@ -66,7 +69,8 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
   if (mode === 'off') return { verdicts, patched: object }
   const decision = decide(evaluation, 'validate', mode)
   const seen = (f: Finding): Seen => ({ container: f.container ?? '', message: f.message, because: f.because ?? '', fix: conflict(f.message) ? '' : oneLineFix(f.fix) })
-  const ruleIds = new Set([...policy.rules.map((r) => r.rule.id), APPROVAL_RULE])
+  // Only what is exported is compared: a rule without `cel` stays with the webhook (the header says so).
+  const ruleIds = new Set([...policy.rules.filter((r) => r.rule.cel).map((r) => r.rule.id), APPROVAL_RULE])
   for (const f of decision.denied) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'deny', seen(f))
   for (const f of decision.warned) if (ruleIds.has(f.rule) && !f.message.endsWith(EXISTING)) add(verdicts, f.rule, 'warn', seen(f))
   for (const f of [...decision.wouldDeny, ...decision.wouldPatch]) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'audit', seen(f))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:e2e — hitless against a real kube-apiserver on loopback. Installs what is missing from
 # Debian's archive (etcd-server, openssl, kubectl from kubernetes-client), builds or reuses the API
-# server (test/e2e/build-apiserver.sh), then runs test/e2e/*.e2e.ts under tap.
+# server (test/e2e/build-apiserver.sh, which runs build-kube.sh), then runs test/e2e/*.e2e.ts under tap.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -22,8 +22,8 @@ export interface LoadOptions {
   seconds: number
   timeoutMs: number
   path?: string
-  /** Called once, `atSecond` seconds after the first request (the rollout restart). */
-  at?: { second: number; run: () => void | Promise<void> }
+  /** Each called once, `second` seconds after the first request (the rollout restarts). */
+  events?: { second: number; run: () => void | Promise<void> }[]
 }
 
 export interface SecondCounts {
@@ -126,14 +126,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const pending: Promise<void>[] = []
   const start = performance.now()
   let sent = 0
-  let atFired = false
+  const events = [...(options.events ?? [])].sort((a, b) => a.second - b.second)
   await new Promise<void>((done) => {
     const tick = () => {
       const elapsed = performance.now() - start
-      if (options.at && !atFired && elapsed >= options.at.second * 1000) {
-        atFired = true
-        pending.push(Promise.resolve(options.at.run()))
-      }
+      while (events.length > 0 && elapsed >= events[0]!.second * 1000) pending.push(Promise.resolve(events.shift()!.run()))
       const due = Math.min(total, Math.floor((elapsed / 1000) * rate) + 1)
       while (sent < due) {
         const second = Math.min(perSecond.length - 1, Math.floor(sent / rate))

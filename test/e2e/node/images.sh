@@ -17,7 +17,10 @@ need=()
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
 command -v gcc >/dev/null || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/"$(gcc -dumpmachine 2>/dev/null)"/libc.a ] || need+=(libc6-dev)
-if [ ${#need[@]} -gt 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2; fi
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${need[@]}" >&2
+fi
 if ! file_busybox=$(dpkg -L busybox-static 2>/dev/null | grep -x '/bin/busybox\|/usr/bin/busybox' | head -n 1) || [ -z "$file_busybox" ]; then
   echo "images: busybox-static is not installed" >&2; exit 1
 fi

@@ -86,6 +86,11 @@ export class NodeCluster {
     return script('down', 5 * 60_000)
   }
 
+  /** Each component running or not, and the node; fails when one is not running. */
+  status(): ScriptResult {
+    return script('status', 60_000)
+  }
+
   async load(): Promise<void> {
     const state = process.env['HITLESS_NODE_STATE'] ?? '/var/lib/hitless-node'
     const text = await readFile(join(state, 'cluster.env'), 'utf8')

@@ -322,6 +322,11 @@ function proof(): void {
     await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview } }, null, 2))
     t.comment(`results: ${RESULTS}`)
     await cluster.stopHitless()
+    // `down` removes the logs with the rest: after a failure, their tails go to the output first.
+    if (!t.parent?.passing()) {
+      for (const component of ['kube-apiserver', 'kube-controller-manager', 'kubelet', 'containerd', 'kube-proxy']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
+      t.comment(`hitless log, last 25 lines:\n${cluster.hitlessLogs.join('').split('\n').slice(-25).join('\n')}`)
+    }
     if (process.env['HITLESS_NODE_KEEP'] === '1') return t.pass('HITLESS_NODE_KEEP=1: left up')
     downDone = true
     const down = cluster.down()

@@ -19,7 +19,7 @@ const killAll = () => {
 process.on('exit', killAll)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (killAll(), process.exit(1)))
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port
@@ -28,11 +28,11 @@ async function freePort(): Promise<number> {
   })
 }
 
-function openssl(dir: string, ...args: string[]): void {
+export function openssl(dir: string, ...args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
 }
 
-function start(command: string, args: string[], log: string[], env: Record<string, string> = {}): ChildProcess {
+export function start(command: string, args: string[], log: string[], env: Record<string, string> = {}): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   children.add(child)
   child.stdout!.on('data', (d) => log.push(String(d)))
@@ -41,7 +41,7 @@ function start(command: string, args: string[], log: string[], env: Record<strin
   return child
 }
 
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')

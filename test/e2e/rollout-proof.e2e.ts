@@ -137,6 +137,15 @@ spec:
 `
 }
 
+/** A PodDisruptionBudget (policy/v1beta1: the node runs v1.20) for the Deployment: drains are not what this proof is about. */
+function disruptionBudget(namespace: string, name: string): string {
+  return `apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: ${name}, namespace: ${namespace}}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: ${name}}}}
+`
+}
+
 function service(namespace: string, name: string): string {
   return `apiVersion: v1
 kind: Service
@@ -285,6 +294,10 @@ function proof(): void {
 
   t.test('3. audit: admitted with warnings that name exactly the rules whose absence fails requests', async (t) => {
     await namespace('proof-audit', ['hitless.dev/mode=audit'])
+    // The manifest comes with its PDB, so pdb-missing (drains, not rollouts) has nothing to say; wait
+    // until hitless's cache has the PDB.
+    cluster.must(['apply', '-f', '-'], disruptionBudget('proof-audit', 'app'))
+    await waitFor('the PDB in hitless\'s cache', async () => !cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('proof-audit', 'app')).stderr.includes('pdb-missing'), 60_000)
     const admitted = cluster.kubectl(['apply', '-f', '-'], manifest('proof-audit', 'app'))
     t.equal(admitted.status, 0, 'the manifest a user would write is admitted', { stderr: admitted.stderr })
     const rules = warnedRules(admitted.stderr)

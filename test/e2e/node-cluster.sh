@@ -10,10 +10,10 @@
 #
 # Nothing leaves the machine: pods get an address on a bridge with no gateway and no default route, the
 # Service range is routed to that bridge, ip_forward stays as it is (off here), a guard chain drops
-# anything for those ranges that would go out another interface, pods get an empty resolv.conf, the
-# API server reaches the kubelet by InternalIP (no name lookup), the kubelet runs with
-# AWS_EC2_METADATA_DISABLED=true (its in-tree credential provider would ask the metadata address), and
-# containerd sends a pull of the image names used here to 127.0.0.1:1.
+# anything for those ranges that would go out another interface, pods get a resolv.conf without a
+# nameserver and no cluster DNS, the API server reaches the kubelet by InternalIP (no name lookup), the
+# kubelet runs with AWS_EC2_METADATA_DISABLED=true (its in-tree credential provider would ask the
+# metadata address), and containerd sends a pull of the image names used here to 127.0.0.1:1.
 #
 # Facts of this kind of machine: root lacks CAP_SYS_RESOURCE, so runc cannot lower oom_score_adj
 # (containerd's restrict_oom_score_adj = true clamps it); the kubelet refuses to start with

@@ -15,26 +15,11 @@ export const CACHED_KINDS: Record<string, string> = Object.fromEntries(KIND_NAME
 /** Other kinds whose pod templates make pods a Service can select (in manifest sets; not watched). */
 export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob: 'batch' }
 
+/** Puts `object` into the store as its lean record, or takes it out when it has none (a Pod its owner stands for). */
 export function ingest(store: ClusterStore, kind: string, object: KubeObject): void {
-  const namespace = object.metadata?.namespace ?? ''
-  const name = object.metadata?.name ?? ''
-  if (kind === 'Namespace') return store.putNamespace(namespaceInfo(object))
-  if (kind === 'Service') {
-    const record = serviceRecord(object)
-    return record ? store.putService(shared(record)) : store.putServicePorts(namespace, name, servicePorts(object), object.spec?.['type'] === 'ExternalName')
-  }
-  if (kind === 'Node') return store.putNode(nodeRecord(object))
-  if (kind === 'Ingress') return store.putIngress(ingressRecord(object))
-  if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return store.putRoute(routeRecord(kind, object))
-  if (kind === 'ReferenceGrant') return store.putGrant(grantRecord(object))
-  if (kind === 'PodDisruptionBudget') return store.putPdb(pdbRecord(object))
-  if (kind === 'HorizontalPodAutoscaler') {
-    const record = hpaRecord(object)
-    return record ? store.putHpa(record) : store.deleteHpa(namespace, name)
-  }
-  const record = workloadRecord(kind, object)
-  if (record) store.putWorkload(shared(record))
-  else store.deleteWorkload(kind, namespace, name)
+  const entry = toEntry(kind, object)
+  if (entry) put(store, entry)
+  else forget(store, kind, object)
 }
 
 export function forget(store: ClusterStore, kind: string, object: KubeObject): void {
@@ -100,16 +85,18 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
 /** Swaps every record of `kind` for `entries` in one synchronous step: no review sees a half-filled kind. */
 export function replaceKind(store: ClusterStore, kind: string, entries: Entry[]): void {
   store.clearKind(kind)
-  for (const entry of entries) {
-    if (entry.kind === 'Namespace') store.putNamespace(entry.info)
-    else if (entry.kind === 'Service') store.putService(entry.record)
-    else if (entry.kind === 'ServicePorts') store.putServicePorts(entry.namespace, entry.name, entry.ports, entry.externalName)
-    else if (entry.kind === 'Node') store.putNode(entry.record)
-    else if (entry.kind === 'Ingress') store.putIngress(entry.record)
-    else if (entry.kind === 'Route') store.putRoute(entry.record)
-    else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
-    else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
-    else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
-    else store.putWorkload(entry.record)
-  }
+  for (const entry of entries) put(store, entry)
+}
+
+function put(store: ClusterStore, entry: Entry): void {
+  if (entry.kind === 'Namespace') store.putNamespace(entry.info)
+  else if (entry.kind === 'Service') store.putService(entry.record)
+  else if (entry.kind === 'ServicePorts') store.putServicePorts(entry.namespace, entry.name, entry.ports, entry.externalName)
+  else if (entry.kind === 'Node') store.putNode(entry.record)
+  else if (entry.kind === 'Ingress') store.putIngress(entry.record)
+  else if (entry.kind === 'Route') store.putRoute(entry.record)
+  else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
+  else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
+  else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
+  else store.putWorkload(entry.record)
 }

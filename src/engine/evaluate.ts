@@ -11,7 +11,7 @@ import type { NamespaceInfo } from '../model/namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from '../model/types.ts'
-import { KINDS, type KindInfo } from '../model/kinds.ts'
+import { groupOfKind } from '../model/kinds.ts'
 
 /** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
 export const APPROVAL_RULE = 'exemption-approval'
@@ -115,7 +115,7 @@ function downgradeExisting(findings: Finding[], review: ReviewInput, policy: Pol
 function evaluateDelete(review: ReviewInput, policy: Policy, context: EvaluationContext): Evaluation {
   const old = review.oldObject
   if (review.subResource || !old) return { findings: [], patch: [], notices: [], skipped: review.subResource ? `subresource ${review.subResource}` : 'operation DELETE' }
-  const judging = policy.rules.filter(({ rule }) => rule.judges.some((target) => target.operations.includes('DELETE') && target.kinds.some((kind) => kind === review.kind && kindGroup(kind) === review.group)))
+  const judging = policy.rules.filter(({ rule }) => rule.judges.some((target) => target.operations.includes('DELETE') && target.kinds.some((kind) => kind === review.kind && groupOfKind(kind) === review.group)))
   if (judging.length === 0) return { findings: [], patch: [], notices: [], skipped: 'operation DELETE' }
   const exemptions = resolveExemptions(old.metadata?.annotations, context.namespace?.annotations, {
     now: context.now,
@@ -135,8 +135,6 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
   }
   return { findings, patch: [], notices: exemptions.notices }
 }
-
-const kindGroup = (kind: string) => (KINDS as Record<string, KindInfo | undefined>)[kind]?.group
 
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
   if (review.operation === 'DELETE') return evaluateDelete(review, policy, context)

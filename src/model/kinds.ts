@@ -50,6 +50,11 @@ export function listPath(kind: KindName, version: string = KINDS[kind].version):
   return group === '' ? `/api/${version}/${resource}` : `/apis/${group}/${version}/${resource}`
 }
 
+/** The API group of a kind the registry knows (undefined for others: Job, CronJob…). */
+export function groupOfKind(kind: string): string | undefined {
+  return (KINDS as Record<string, KindInfo | undefined>)[kind]?.group
+}
+
 /** Every version of a kind hitless judges alike, the current one first. */
 export function versionsOf(kind: KindName): readonly string[] {
   const info: KindInfo = KINDS[kind]

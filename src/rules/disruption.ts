@@ -5,7 +5,7 @@
 // disruptionsAllowed = currentHealthy − desiredHealthy).
 import type { ClusterView } from '../cluster/view.ts'
 import { selectorOf, selectorSelects, type HpaRecord, type LabelSelector, type PdbRecord, type WorkloadRecord } from '../cluster/records.ts'
-import { KINDS, type KindInfo } from '../model/kinds.ts'
+import { groupOfKind } from '../model/kinds.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 
 /** An int-or-percent as a number of pods out of `total`, or undefined when it is neither. */
@@ -42,7 +42,7 @@ export function selectorText(selector: LabelSelector): string {
 export const show = (value: number | string) => (typeof value === 'string' ? value : String(value))
 
 /** The API group a workload record's kind belongs to (an HPA names its target by group and kind). */
-export const groupOf = (kind: string) => (KINDS as Record<string, KindInfo | undefined>)[kind]?.group ?? ''
+export const groupOf = (kind: string) => groupOfKind(kind) ?? ''
 
 /** How many pods a workload is expected to run: its HPA's floor when one scales it, else its replicas. */
 export interface Scale {
@@ -53,9 +53,10 @@ export interface Scale {
   bare?: boolean
 }
 
-export function scaleOf(view: ClusterView, record: WorkloadRecord, hpa: HpaRecord | undefined | null = undefined): Scale | undefined {
+/** `view` undefined: no cluster to ask (an HPA cannot be known). `hpa` null: as if none scaled it. */
+export function scaleOf(view: ClusterView | undefined, record: Pick<WorkloadRecord, 'kind' | 'name' | 'namespace' | 'replicas'>, hpa: HpaRecord | undefined | null = undefined): Scale | undefined {
   if (record.replicas === undefined) return record.kind === 'Pod' ? { pods: 1, source: 'a Pod of its own', bare: true } : undefined
-  const autoscaler = hpa === null ? undefined : (hpa ?? view.autoscalerFor(record.namespace, { group: groupOf(record.kind), kind: record.kind, name: record.name }))
+  const autoscaler = hpa === null ? undefined : (hpa ?? view?.autoscalerFor(record.namespace, { group: groupOf(record.kind), kind: record.kind, name: record.name }))
   if (autoscaler) return { pods: autoscaler.minReplicas, source: `HorizontalPodAutoscaler ${autoscaler.name} minReplicas ${autoscaler.minReplicas}` }
   return { pods: record.replicas, source: `replicas ${record.replicas}` }
 }

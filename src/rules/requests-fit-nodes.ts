@@ -45,7 +45,7 @@ function biggest(containers: readonly { container: Resourced; path: readonly (st
   let best: (typeof containers)[number] | undefined
   let most = -1
   for (const slot of containers) {
-    const value = effectiveRequests({ containers: [slot.container] } as never)[resource] ?? 0
+    const value = effectiveRequests({ containers: [slot.container] })[resource] ?? 0
     if (value > most) (best = slot), (most = value)
   }
   return best

@@ -9,10 +9,11 @@
 // flagged when its rollingUpdate.maxUnavailable (MaxUnavailableStatefulSet feature) resolves to all of
 // two or more replicas.
 import { servicesSelecting } from '../cluster/view.ts'
+import { replicasOf as workloadReplicas } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { findingCel, q } from './cel.ts'
-import { groupOf, scaled, scaledCel, show } from './disruption.ts'
+import { scaled, scaledCel, scaleOf, show } from './disruption.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { namespaceOf } from './referential.ts'
 import { defineRule, type RuleSettings } from './rule.ts'
@@ -27,13 +28,10 @@ const DEFAULT = '25%'
 
 /** The replicas a rollout starts from: the HPA's floor when one scales it, else spec.replicas (1 unset). */
 function replicasOf(review: ReviewInput, settings: RuleSettings, namespace: string): { replicas: number; source: string } {
-  const name = review.object?.metadata?.name ?? ''
   const view = settings.cluster && !settings.cluster.unavailable() ? settings.cluster : undefined
-  const hpa = view?.autoscalerFor(namespace, { group: groupOf(review.kind), kind: review.kind, name })
-  if (hpa) return { replicas: hpa.minReplicas, source: `HorizontalPodAutoscaler ${hpa.name} minReplicas ${hpa.minReplicas}` }
-  const replicas = review.object?.spec?.['replicas']
-  const count = typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1
-  return { replicas: count, source: `replicas ${count}` }
+  const record = { kind: review.kind, name: review.object?.metadata?.name ?? '', namespace, replicas: workloadReplicas(review.kind, review.object?.spec) ?? 1 }
+  const { pods, source } = scaleOf(view, record)!
+  return { replicas: pods, source }
 }
 
 function judgeDeployment(review: ReviewInput, settings: RuleSettings, namespace: string, labels: Record<string, string>): RuleFinding[] {

@@ -25,6 +25,8 @@ export interface WorkloadRecord {
   ports: readonly DeclaredPort[]
   /** The replicas it asks for (spec.replicas, 1 when unset), for kinds with a scale; absent for others. */
   replicas?: number
+  /** A StatefulSet's governing Service (spec.serviceName): it exists in the cluster, whether or not a file holds it. */
+  serviceName?: string
 }
 
 /**
@@ -68,6 +70,13 @@ export interface ServiceRecord {
   name: string
   selector: Readonly<Record<string, string>>
   ports: readonly ServicePort[]
+  /** Its own labels, for ServiceMonitor selectors (absent when it has none). */
+  labels?: Readonly<Record<string, string>>
+  /**
+   * Prometheus scrapes it through its endpoints (annotation prometheus.io/scrape: "true"): on the port
+   * prometheus.io/port names, or on every port when it names none.
+   */
+  scraped?: { port?: number }
 }
 
 const interned = new Map<string, object>()
@@ -175,6 +184,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
   const template: Template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : templateOf(kind, object)
   const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
   const replicas = replicasOf(kind, object.spec)
+  const serviceName = kind === 'StatefulSet' ? object.spec?.['serviceName'] : undefined
   return {
     kind,
     namespace: meta.namespace ?? '',
@@ -183,6 +193,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     ...(podLabels ? { podLabels } : {}),
     ports: Object.freeze(declaredPorts(template?.spec)),
     ...(replicas !== undefined ? { replicas } : {}),
+    ...(typeof serviceName === 'string' && serviceName !== '' ? { serviceName } : {}),
   }
 }
 
@@ -322,11 +333,16 @@ export function servicePorts(object: KubeObject): readonly ServicePort[] {
 export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
   const spec = (object.spec ?? {}) as ServiceSpec
   if (spec.type === 'ExternalName' || !spec.selector || Object.keys(spec.selector).length === 0) return undefined
+  const labels = object.metadata?.labels
+  const annotations = object.metadata?.annotations ?? {}
+  const scrapePort = Number(annotations['prometheus.io/port'])
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
     ports: servicePorts(object),
+    ...(labels && Object.keys(labels).length > 0 ? { labels: Object.freeze(sortedLabels(labels)) } : {}),
+    ...(annotations['prometheus.io/scrape'] === 'true' ? { scraped: Number.isInteger(scrapePort) && scrapePort > 0 ? { port: scrapePort } : {} } : {}),
   }
 }
 

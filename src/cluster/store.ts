@@ -396,7 +396,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     return custom ? `${custom.text}, and an operator may create ${what}` : undefined
   }
 
-  /** `the files hold an Alertmanager (main) in monitoring`: the custom resource the pod labels point at, or all of them. */
+  /** `the files hold an Alertmanager in monitoring`: the custom resource the pod labels point at, or all of them. */
   private customResourceText(namespace: string, podLabels?: Readonly<Record<string, string>>): { text: string; one: boolean } | undefined {
     const custom = this.customResources.get(namespace)
     if (!custom) return undefined
@@ -404,7 +404,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     const kinds = [...new Set(custom.map((c) => c.kind))]
     if (!resource && kinds.length > 1) return { text: `the files hold custom resources (${kinds.join(', ')}) in ${namespace}`, one: false }
     const kind = resource?.kind ?? kinds[0]!
-    return { text: `the files hold ${article(kind)} ${kind}${resource?.name ? ` (${resource.name})` : ''} in ${namespace}`, one: true }
+    return { text: `the files hold ${article(kind)} ${kind} in ${namespace}`, one: true }
   }
 
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[] {

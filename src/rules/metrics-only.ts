@@ -1,6 +1,7 @@
 // Which Services carry only scrapes, never client traffic: the one definition "serving" uses
 // (docs/decisions/0027). A Service is metrics-only when no Ingress or route in the view sends traffic
-// to it and each of its ports is a metrics port, which is:
+// to it and each of its ports is a metrics port, which is (the scrape evidence, past the names, only
+// for a Service no Ingress or route sends traffic to: clients beat scrapes):
 // - a port named (the Service port, or the container port it targets) `metrics`, `http-metrics` or
 //   `*-metrics`;
 // - a port a ServiceMonitor that selects the Service scrapes (its endpoint names the Service port, or
@@ -52,6 +53,7 @@ export function scrapeEvidence(view: ClusterView, namespace: string, pods: Pods)
   const metricsPort = (service: ServiceRecord, port: ServicePort): boolean => {
     const target = targetedPort(port, pods.ports)
     if (metricsPortName(port.name) || (typeof port.targetPort === 'string' && metricsPortName(port.targetPort)) || metricsPortName(target?.name)) return true
+    if (isBackend(view, service)) return false
     const scrapedBy = (ports: readonly (string | number)[]) => (port.name !== undefined && ports.includes(port.name)) || ports.includes(port.targetPort)
     if (monitors.some((m) => m.kind === 'ServiceMonitor' && scrapedBy(m.ports) && selectorSelects(m.selector, { labels: service.labels ?? {} }))) return true
     if (target && podMonitors.some((m) => (target.name !== undefined && m.ports.includes(target.name)) || (target.containerPort !== undefined && m.ports.includes(target.containerPort)))) return true

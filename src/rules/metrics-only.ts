@@ -14,6 +14,7 @@
 import { selectorSelects, type ServicePort, type ServiceRecord } from '../cluster/records.ts'
 import { routeBackends } from '../cluster/routes.ts'
 import type { ClusterView } from '../cluster/view.ts'
+import type { MonitorRecord } from '../cluster/monitors.ts'
 import type { ContainerPort } from '../workloads/pod-template.ts'
 
 /** A port name that says metrics: `metrics`, `http-metrics`, `https-metrics`, `*-metrics`. */
@@ -48,12 +49,18 @@ export interface ScrapeEvidence {
 }
 
 export function scrapeEvidence(view: ClusterView, namespace: string, pods: Pods): ScrapeEvidence {
-  const monitors = view.monitors(namespace)
-  const podMonitors = monitors.filter((m) => m.kind === 'PodMonitor' && selectorSelects(m.selector, { labels: pods.labels }))
+  // Read only when a Service selects the pods (most reviews: none, or one).
+  let read: { monitors: MonitorRecord[]; podMonitors: MonitorRecord[] } | undefined
+  const evidence = () => {
+    if (read) return read
+    const monitors = view.monitors(namespace)
+    return (read = { monitors, podMonitors: monitors.filter((m) => m.kind === 'PodMonitor' && selectorSelects(m.selector, { labels: pods.labels })) })
+  }
   const metricsPort = (service: ServiceRecord, port: ServicePort): boolean => {
     const target = targetedPort(port, pods.ports)
     if (metricsPortName(port.name) || (typeof port.targetPort === 'string' && metricsPortName(port.targetPort)) || metricsPortName(target?.name)) return true
     if (isBackend(view, service)) return false
+    const { monitors, podMonitors } = evidence()
     const scrapedBy = (ports: readonly (string | number)[]) => (port.name !== undefined && ports.includes(port.name)) || ports.includes(port.targetPort)
     if (monitors.some((m) => m.kind === 'ServiceMonitor' && scrapedBy(m.ports) && selectorSelects(m.selector, { labels: service.labels ?? {} }))) return true
     if (target && podMonitors.some((m) => (target.name !== undefined && m.ports.includes(target.name)) || (target.containerPort !== undefined && m.ports.includes(target.containerPort)))) return true

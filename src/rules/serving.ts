@@ -2,8 +2,9 @@
 // "Serving" is about the ports clients use. Exactly:
 // 1. Services that select the pods (live, or in the audited files), less the metrics-only ones
 //    (./metrics-only.ts), make serving each container whose declared port one of their client ports
-//    (not a metrics port) targets (by name, or by number), and only those: a Service that targets only a sidecar's port makes that
-//    sidecar serving, not its neighbours (and nothing, when the sidecar is one of the ignored names).
+//    (not a metrics port) targets (by name, or by number), and only those: a Service that targets only
+//    a sidecar's port makes that sidecar serving, not its neighbours (and nothing, when the sidecar is
+//    one of the ignored names).
 //    If they target no declared port (ports are informational; many manifests omit them), every
 //    regular container may be the one.
 // 2. Only metrics-only Services select the pods: scrapes, no clients; nothing is serving.

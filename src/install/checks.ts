@@ -10,11 +10,14 @@ import type { Logger } from '../log/log.ts'
 import { servingProblems, validityProblem, type ServingProblem, type ServingTarget } from './serving-check.ts'
 import type { WebhookConfigurations } from './webhook-configurations.ts'
 
+/** What the checks read of the webhook configurations. */
+export type WebhookSource = Pick<WebhookConfigurations, 'name' | 'targets' | 'problems' | 'state'>
+
 export interface InstallChecksOptions {
   logger: Logger
   /** The Service in front of hitless (HITLESS_SERVICE in POD_NAMESPACE), when known. */
   service?: { namespace: string; name: string }
-  webhooks?: WebhookConfigurations
+  webhooks?: WebhookSource
   now?: () => Date
 }
 

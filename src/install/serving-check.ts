@@ -56,7 +56,7 @@ export function validFor(certificate: X509Certificate, host: string): boolean {
   return certificate.checkHost(host, { subject: 'never', partialWildcards: false }) !== undefined
 }
 
-const issued = (parent: X509Certificate, child: X509Certificate) => parent.checkIssued(child) && child.verify(parent.publicKey)
+const issued = (parent: X509Certificate, child: X509Certificate) => child.checkIssued(parent) && child.verify(parent.publicKey)
 
 /**
  * Whether the chain hitless sends (leaf first, then intermediates) leads to one of `anchors`: the leaf

@@ -33,6 +33,8 @@ export interface ServerOptions {
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
   maxConnections?: number
+  /** Told the serving certificate (PEM) at start and after every reload: the install checks. */
+  onCertificate?: (cert: string) => void
 }
 
 export interface RunningServer {
@@ -69,9 +71,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Each idle TLS connection costs tens of KiB; past this, new connections are refused at once.
   app.server.maxConnections = options.maxConnections ?? 1024
   await app.listen({ host: options.host, port: options.port })
-  const certificates = options.tlsFiles ? watchCertificates(options.tlsFiles, app.server as Server, options.logger, (expiry) => metrics.certificateExpiry(expiry)) : undefined
+  const installed = (expiry: Date, cert: string) => {
+    metrics.certificateExpiry(expiry)
+    options.onCertificate?.(cert)
+  }
+  const certificates = options.tlsFiles ? watchCertificates(options.tlsFiles, app.server as Server, options.logger, installed) : undefined
   if (certificates) await certificates.reload()
-  else metrics.certificateExpiry(new Date(new X509Certificate(options.tls.cert).validTo))
+  else installed(new Date(new X509Certificate(options.tls.cert).validTo), options.tls.cert)
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const host = options.host.includes(':') ? `[${options.host}]` : options.host

@@ -32,6 +32,9 @@ function program(): { root: Command; exitCode: () => number } {
     .option('--kubeconfig <file>', env('KUBECONFIG', 'kubeconfig, default ~/.kube/config or in-cluster'))
     .option('--log-level <level>', env('HITLESS_LOG_LEVEL', 'trace|debug|info|warn|error, default info'))
     .option('--shutdown-delay <s>', env('HITLESS_SHUTDOWN_DELAY', 'seconds to keep serving after SIGTERM with /readyz failing, default 2'))
+    .option('--tls-secret <name>', env('HITLESS_TLS_SECRET', 'the TLS Secret the certificate is mounted from (in POD_NAMESPACE), named in messages'))
+    .option('--service <name>', env('HITLESS_SERVICE', 'the Service in front of hitless (in POD_NAMESPACE): the certificate must be valid for <name>.<namespace>.svc'))
+    .option('--webhook-configuration <name>', env('HITLESS_WEBHOOK_CONFIGURATION', 'hitless\'s Mutating/ValidatingWebhookConfigurations, read to check names and caBundle; default hitless, "none" to skip'))
     .action(async (options) => done(await (await import('./serve.ts')).serve(options)))
 
   root

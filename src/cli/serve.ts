@@ -1,20 +1,20 @@
 // `hitless serve`: the webhook. Resolves settings, loads the config (an invalid one stops here with
 // the JSON path and reason), finds TLS material, then hands over to server.ts.
-import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import type { Readiness } from '../app.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy, type Policy } from '../engine/policy.ts'
+import { InstallChecks } from '../install/checks.ts'
+import { DEFAULT_WEBHOOK_CONFIGURATION, WebhookConfigurations } from '../install/webhook-configurations.ts'
 import { createLogger } from '../log/log.ts'
 import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
+import { readServingFiles } from '../tls/serving-files.ts'
 import { clusterWanted, connectCluster } from './cluster-access.ts'
 import { portNumber, setting, UsageError } from './options.ts'
 
-async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
-  if (certPath && keyPath) {
-    const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')])
-    return { cert, key }
-  }
+async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, secret: string | undefined, log: ReturnType<typeof createLogger>) {
+  if (certPath && keyPath) return readServingFiles({ certPath, keyPath, ...(secret ? { secret } : {}) })
   if (certPath || keyPath) throw new UsageError('--tls-cert and --tls-key go together')
   // Loaded only when needed: certificate generation pulls in an X.509 library production never uses.
   const { ensureDevCertificate } = await import('../tls/dev-certificate.ts')
@@ -36,6 +36,18 @@ export interface ServeOptions {
   kubeconfig?: string
   logLevel?: string
   shutdownDelay?: string
+  tlsSecret?: string
+  service?: string
+  webhookConfiguration?: string
+}
+
+/** Ready only when every part is; reasons and details of all of them. */
+function allOf(states: Readiness[]): Readiness {
+  return {
+    ready: states.every((state) => state.ready),
+    reasons: states.flatMap((state) => state.reasons),
+    detail: Object.assign({}, ...states.map((state) => state.detail ?? {})),
+  }
 }
 
 export async function serve(values: ServeOptions): Promise<void> {
@@ -49,6 +61,15 @@ export async function serve(values: ServeOptions): Promise<void> {
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
+  // Who hitless is in the cluster: its namespace from the downward API, its Service and TLS Secret.
+  const namespace = process.env['POD_NAMESPACE'] || undefined
+  const secretName = setting(values.tlsSecret, 'HITLESS_TLS_SECRET')
+  const secret = secretName && (secretName.includes('/') ? secretName : namespace ? `${namespace}/${secretName}` : undefined)
+  const serviceName = setting(values.service, 'HITLESS_SERVICE')
+  const certPath = setting(values.tlsCert, 'HITLESS_TLS_CERT')
+  const keyPath = setting(values.tlsKey, 'HITLESS_TLS_KEY')
+  // Unusable TLS files stop hitless here, with one line, before any connection is made.
+  const tls = await tlsMaterial(certPath, keyPath, secret, logger)
   // The server's version arrives after start-up (see connectCluster); the rules read it from the
   // policy's settings at each review, so it is filled in there when it comes.
   let policy: Policy | undefined
@@ -58,17 +79,17 @@ export async function serve(values: ServeOptions): Promise<void> {
       })
     : undefined
   policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
-  const certPath = setting(values.tlsCert, 'HITLESS_TLS_CERT')
-  const keyPath = setting(values.tlsKey, 'HITLESS_TLS_KEY')
-  const tls = await tlsMaterial(certPath, keyPath, logger)
   if (!cluster && config.reports.format !== 'off') logger.warn({ format: config.reports.format }, 'reports.format is set but cluster access is off: no reports are written')
   const reports = cluster ? startReports(cluster.kc, config, logger, () => cluster.version) : undefined
-  const readiness = cluster
-    ? () => {
-        const state = cluster.readiness()
-        return reports ? { ...state, detail: { ...state.detail, reports: reports.state() } } : state
-      }
-    : undefined
+  const webhookName = setting(values.webhookConfiguration, 'HITLESS_WEBHOOK_CONFIGURATION', DEFAULT_WEBHOOK_CONFIGURATION)
+  // The serving certificate against the names and caBundle the API server uses (docs/decisions/0033).
+  const webhooks = cluster && webhookName !== 'none' ? new WebhookConfigurations({ kc: cluster.kc, logger, name: webhookName, onChange: () => install.recheck() }) : undefined
+  const install = new InstallChecks({ logger, ...(serviceName && namespace ? { service: { namespace, name: serviceName } } : {}), ...(webhooks ? { webhooks } : {}) })
+  webhooks?.start()
+  const readiness = (): Readiness => {
+    const state = allOf([...(cluster ? [cluster.readiness()] : []), install.readiness()])
+    return reports ? { ...state, detail: { ...state.detail, reports: reports.state() } } : state
+  }
   const server = await startServer({
     host,
     port,
@@ -76,10 +97,12 @@ export async function serve(values: ServeOptions): Promise<void> {
     policy,
     logger,
     drainDelayMs: delay * 1000,
+    readiness,
+    onCertificate: (cert) => install.setCertificate(cert),
     ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
     ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds, apiserverReachable: () => cluster.cache.readiness().apiserver.reachable } : {}),
     ...(cluster
-      ? { environment: { now: () => new Date(), namespaces: cluster.cache }, readiness }
+      ? { environment: { now: () => new Date(), namespaces: cluster.cache } }
       : {}),
     ...(reports ? { violations: () => reports.violations() } : {}),
   })
@@ -89,6 +112,7 @@ export async function serve(values: ServeOptions): Promise<void> {
   )
   closeOnSignals(server, logger, async () => {
     cluster?.cache.stop()
+    webhooks?.stop()
     await reports?.stop()
   })
 }

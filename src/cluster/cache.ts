@@ -11,7 +11,7 @@ import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessSta
 import type { HpaRecord, LabelSelector, PdbRecord, ServiceInfo, ServiceRecord, WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/nodes.ts'
-import { Reflector, type ReflectorState } from './reflector.ts'
+import { Reflector, storeTarget, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { MonitorRecord } from './monitors.ts'
 import type { ClusterView } from './view.ts'
@@ -51,7 +51,7 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
       ({ kind, paths, optional }) =>
         new Reflector({
           kc: options.kc,
-          store: this.store,
+          target: storeTarget(this.store, kind),
           kind,
           paths,
           ...(optional ? { optional } : {}),
@@ -115,6 +115,8 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
     if (unavailable) reasons.push(unavailable)
     const broken = this.reflectors.filter((r) => r.state.synced && !r.state.watching && !r.state.absent).map((r) => r.state.kind)
     if (broken.length > 0 && !unavailable) reasons.push(`watch reconnecting: ${broken.join(', ')}`)
+    // RBAC missing a verb: each refused kind with the fix, whatever else is wrong.
+    for (const reflector of this.reflectors) if (reflector.state.forbidden && reflector.state.lastError) reasons.push(reflector.state.lastError)
     return {
       ready: this.synced() && !unavailable,
       synced: this.synced(),

@@ -9,9 +9,21 @@ import type { KubeConfig } from '@kubernetes/client-node'
 
 export class KubeHttpError extends Error {
   readonly statusCode: number
-  constructor(statusCode: number, message: string) {
+  /** The message of the API server's Status answer, when it sent one (a 403 names the user and the verb). */
+  readonly apiMessage: string | undefined
+  constructor(statusCode: number, message: string, body?: string) {
     super(message)
     this.statusCode = statusCode
+    this.apiMessage = body === undefined ? undefined : statusMessage(body)
+  }
+}
+
+function statusMessage(body: string): string | undefined {
+  try {
+    const status = JSON.parse(body) as { kind?: unknown; message?: unknown }
+    return status.kind === 'Status' && typeof status.message === 'string' ? status.message : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -41,7 +53,7 @@ export async function requestJson<T>(kc: KubeConfig, method: 'GET' | 'POST' | 'P
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
         const status = res.statusCode ?? 0
-        if (status < 200 || status > 299) return reject(new KubeHttpError(status, `${method} ${url.pathname}: HTTP ${status}: ${text.slice(0, 200)}`))
+        if (status < 200 || status > 299) return reject(new KubeHttpError(status, `${method} ${url.pathname}: HTTP ${status}: ${text.slice(0, 200)}`, text))
         try {
           resolve(JSON.parse(text) as T)
         } catch (error) {
@@ -78,6 +90,8 @@ export interface WatchEvent {
 
 export interface WatchOptions {
   resourceVersion: string
+  /** More query parameters (a fieldSelector). */
+  params?: Record<string, string>
   /** Asked of the server: it ends the watch cleanly after this many seconds. */
   timeoutSeconds: number
   /**
@@ -108,6 +122,7 @@ export async function watchOnce(kc: KubeConfig, path: string, options: WatchOpti
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw new Error('kubeconfig has no current cluster')
   const query = new URLSearchParams({
+    ...options.params,
     watch: 'true',
     resourceVersion: options.resourceVersion,
     allowWatchBookmarks: 'true',
@@ -142,7 +157,7 @@ export async function watchOnce(kc: KubeConfig, path: string, options: WatchOpti
       if (res.statusCode !== 200) {
         let text = ''
         res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 2000)))
-        res.on('end', () => finish(new WatchError(res.statusCode ?? 0, `watch ${url.pathname}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`)))
+        res.on('end', () => finish(new WatchError(res.statusCode ?? 0, `watch ${url.pathname}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`, text)))
         res.on('error', finish)
         return
       }

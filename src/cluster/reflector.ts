@@ -3,12 +3,34 @@
 // watch again from the last version seen, at once and without counting it as a failure. Only a watch
 // that breaks is a failure (jittered exponential back-off, resumed from the last version); only 410
 // Gone (the version was compacted away) or a failed list leads to a list. There are no periodic lists.
+// A 403 is RBAC missing a verb: said once with the fix (see forbidden.ts), not once per retry.
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from '../log/log.ts'
 import type { KubeObject } from '../model/types.ts'
+import { forbiddenMessage } from './forbidden.ts'
 import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
 import { KubeHttpError, listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
 import type { ClusterStore } from './store.ts'
+
+/** Where a reflector keeps what it lists and watches: the cluster store (storeTarget), or a holder of its own. */
+export interface ReflectorTarget<E = unknown> {
+  /** The form kept of a listed object; undefined: not kept. Listed pages are reduced to these as they come. */
+  entry(object: KubeObject): E | undefined
+  /** Everything of the kind, after a (re)list. */
+  replace(entries: E[]): void
+  upsert(object: KubeObject): void
+  remove(object: KubeObject): void
+}
+
+/** One kind of the cluster store as a reflector's target (lean records: see ingest.ts). */
+export function storeTarget(store: ClusterStore, kind: string): ReflectorTarget {
+  return {
+    entry: (object) => toEntry(kind, object),
+    replace: (entries) => replaceKind(store, kind, entries as Entry[]),
+    upsert: (object) => ingest(store, kind, object),
+    remove: (object) => forget(store, kind, object),
+  }
+}
 
 export interface ReflectorState {
   kind: string
@@ -29,12 +51,18 @@ export interface ReflectorState {
   path?: string
   /** The server serves none of its versions: an optional kind (a CRD not installed) holds nothing. */
   absent?: boolean
+  /** Lists and watches refused or broken since the last one that worked. */
+  failures: number
+  /** The last refusal was a 403: RBAC is missing a verb (lastError says which, and the fix). */
+  forbidden?: boolean
 }
 
 export interface ReflectorOptions {
   kc: KubeConfig
-  store: ClusterStore
+  target: ReflectorTarget
   kind: string
+  /** More query parameters for the list and the watch (a fieldSelector). */
+  params?: Record<string, string>
   /** Where to list and watch: the first of these the server serves (newest version first). */
   paths: readonly string[]
   /** A custom resource: when none of `paths` is served, the kind is empty (re-checked every absentRecheckMs). */
@@ -62,12 +90,13 @@ export class Reflector {
   private readonly options: ReflectorOptions
   private readonly abort = new AbortController()
   private current?: AbortController
-  private failures = 0
   private lists = 0
+  /** The refusal last logged at warn level: the same one again is logged at debug. */
+  private reported?: string
 
   constructor(options: ReflectorOptions) {
     this.options = options
-    this.state = { kind: options.kind, synced: false, watching: false, restarts: { quiet: 0, error: 0 }, relists: 0 }
+    this.state = { kind: options.kind, synced: false, watching: false, restarts: { quiet: 0, error: 0 }, relists: 0, failures: 0 }
   }
 
   start(): void {
@@ -93,7 +122,7 @@ export class Reflector {
    * optional kind none of whose versions is served is emptied and reported Absent.
    */
   private async list(): Promise<string> {
-    const { paths, kind, store, optional } = this.options
+    const { paths, target, optional } = this.options
     for (const path of paths) {
       try {
         const version = await this.listFrom(path)
@@ -105,31 +134,35 @@ export class Reflector {
       }
     }
     if (!optional) throw new Error(`the API server serves none of ${paths.join(', ')}`)
-    replaceKind(store, kind, [])
+    target.replace([])
     this.state.path = undefined
     this.state.absent = true
     throw new Absent(`not served: ${paths.join(', ')}`)
   }
 
   private async listFrom(path: string): Promise<string> {
-    const { kc, kind, store, pageSize = 500 } = this.options
-    const entries: Entry[] = []
+    const { kc, target, pageSize = 500, params } = this.options
+    const entries: unknown[] = []
     let resourceVersion = ''
-    for await (const page of listPages<KubeObject>(kc, path, pageSize)) {
-      if (this.abort.signal.aborted) break
-      for (const item of page.items ?? []) {
-        const entry = toEntry(kind, item)
-        if (entry) entries.push(entry)
+    try {
+      for await (const page of listPages<KubeObject>(kc, path, pageSize, params)) {
+        if (this.abort.signal.aborted) break
+        for (const item of page.items ?? []) {
+          const entry = target.entry(item)
+          if (entry !== undefined) entries.push(entry)
+        }
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
       }
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+    } catch (error) {
+      throw error instanceof KubeHttpError && error.statusCode === 403 ? new KubeHttpError(403, forbiddenMessage('list', path, error.apiMessage)) : error
     }
-    replaceKind(store, kind, entries)
+    target.replace(entries)
     if (this.lists++ > 0) this.state.relists++
     return resourceVersion
   }
 
   private apply(event: WatchEvent, seen: { resourceVersion: string }): void {
-    const { store, kind } = this.options
+    const { target } = this.options
     this.state.lastEventAt = Date.now()
     if (event.type === 'ERROR') {
       const code = event.object?.['code']
@@ -138,19 +171,36 @@ export class Reflector {
     }
     const version = event.object?.['metadata']?.['resourceVersion']
     if (typeof version === 'string') seen.resourceVersion = version
-    if (event.type === 'ADDED' || event.type === 'MODIFIED') ingest(store, kind, event.object as KubeObject)
-    else if (event.type === 'DELETED') forget(store, kind, event.object as KubeObject)
+    if (event.type === 'ADDED' || event.type === 'MODIFIED') target.upsert(event.object as KubeObject)
+    else if (event.type === 'DELETED') target.remove(event.object as KubeObject)
   }
 
   private broken(error: unknown): void {
     this.state.watching = false
     this.state.brokenSince ??= Date.now()
     this.state.lastError = (error as Error).message ?? String(error)
+    this.state.forbidden = error instanceof KubeHttpError && error.statusCode === 403
+  }
+
+  /** Logs a failed list or watch: at warn when it is new, at debug when it repeats the last one. */
+  private report(message: string): void {
+    const { logger, kind } = this.options
+    const err = this.state.lastError
+    if (err === this.reported) return logger.debug({ kind, err, failures: this.state.failures }, message)
+    this.reported = err
+    logger.warn({ kind, err }, this.state.forbidden ? 'cluster cache refused by RBAC; retrying' : message)
+  }
+
+  /** A list or watch worked: back-off starts again, and the next refusal is news. */
+  private recovered(): void {
+    if (this.state.forbidden) this.options.logger.info({ kind: this.options.kind }, 'cluster cache: RBAC allows it now')
+    Object.assign(this.state, { failures: 0, forbidden: undefined })
+    this.reported = undefined
   }
 
   private async backoff(): Promise<void> {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }
-    const ms = Math.min(maxMs, initialMs * 2 ** this.failures++) * (0.5 + Math.random() / 2)
+    const ms = Math.min(maxMs, initialMs * 2 ** this.state.failures++) * (0.5 + Math.random() / 2)
     await sleep(ms, this.abort.signal)
   }
 
@@ -168,16 +218,19 @@ export class Reflector {
         resourceVersion: seen.resourceVersion,
         timeoutSeconds,
         idleTimeoutMs: (timeoutSeconds + 30) * 1000,
+        ...(this.options.params ? { params: this.options.params } : {}),
         signal: current.signal,
         onStart: () => {
           Object.assign(this.state, { watching: true, brokenSince: undefined, lastError: undefined, lastEventAt: Date.now() })
-          this.failures = 0
+          this.recovered()
         },
         onEvent: (event) => this.apply(event, seen),
       })
       // restartWatch() aborts with a reason: that is a broken watch, not a stop.
       if (end === 'stopped' && !this.abort.signal.aborted && current.signal.reason instanceof WatchError) throw current.signal.reason
       return end
+    } catch (error) {
+      throw error instanceof KubeHttpError && error.statusCode === 403 ? new WatchError(403, forbiddenMessage('watch', path, error.apiMessage)) : error
     } finally {
       this.abort.signal.removeEventListener('abort', stopAll)
       this.current = undefined
@@ -193,19 +246,19 @@ export class Reflector {
         const started = Date.now()
         seen = { resourceVersion: await this.list() }
         Object.assign(this.state, { synced: true, lastSyncAt: new Date().toISOString() })
-        this.failures = 0
+        this.recovered()
         logger.info({ kind, resourceVersion: seen.resourceVersion, ms: Date.now() - started }, 'cluster cache listed')
       } catch (error) {
         if (error instanceof Absent) {
           // Nothing of this kind can exist until its CRD is installed: synced, empty, looked for again later.
           Object.assign(this.state, { synced: true, watching: false, brokenSince: undefined, lastError: undefined, lastSyncAt: new Date().toISOString() })
-          this.failures = 0
+          this.recovered()
           logger.info({ kind, reason: error.message }, 'cluster cache: kind not served; holding none')
           await sleep(this.options.absentRecheckMs ?? 30_000, signal)
           continue
         }
         this.broken(error)
-        logger.warn({ kind, err: this.state.lastError }, 'cluster cache list failed; retrying')
+        this.report('cluster cache list failed; retrying')
         await this.backoff()
         continue
       }
@@ -223,7 +276,7 @@ export class Reflector {
           }
           this.state.restarts.error++
           this.broken(error)
-          logger.warn({ kind, err: this.state.lastError }, 'cluster cache watch broke; resuming from the last version')
+          this.report('cluster cache watch broke; resuming from the last version')
           await this.backoff()
         }
       }

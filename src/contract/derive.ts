@@ -4,6 +4,7 @@
 // (scripts/generate.ts); test/contract checks the files match, so a rule is added by its file alone.
 import { KINDS, KIND_NAMES, listPath, versionsOf, type KindName } from '../model/kinds.ts'
 import type { JudgedOperation, RegisteredRule } from '../rules/rule.ts'
+import { DEFAULT_WEBHOOK_CONFIGURATION, WEBHOOK_CONFIGURATION_KINDS } from '../install/webhook-configurations.ts'
 
 const OPERATIONS: readonly JudgedOperation[] = ['CREATE', 'UPDATE', 'DELETE']
 const byKindOrder = (a: KindName, b: KindName) => KIND_NAMES.indexOf(a) - KIND_NAMES.indexOf(b)
@@ -73,13 +74,29 @@ export function cachedResources(rules: readonly RegisteredRule[]): CachedResourc
 }
 
 /** The read-only ClusterRole rules that let the cache list and watch exactly what it reads. */
-export function readerRbacRules(rules: readonly RegisteredRule[]): { apiGroups: string[]; resources: string[]; verbs: string[] }[] {
+export function readerRbacRules(rules: readonly RegisteredRule[]): RbacRule[] {
   const byGroup = new Map<string, string[]>()
   for (const kind of cachedKinds(rules)) {
     const { group, resource } = KINDS[kind]
     byGroup.set(group, [...(byGroup.get(group) ?? []), resource])
   }
   return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch'] }))
+}
+
+export interface RbacRule {
+  apiGroups: string[]
+  resources: string[]
+  resourceNames?: string[]
+  verbs: string[]
+}
+
+/**
+ * What the install checks read (src/install/): hitless's own webhook configurations, by name. Listed
+ * and watched with a metadata.name fieldSelector, so RBAC can hold them to these names.
+ */
+export function installCheckRbacRules(name = DEFAULT_WEBHOOK_CONFIGURATION): RbacRule[] {
+  const resources = WEBHOOK_CONFIGURATION_KINDS.map((kind) => `${kind.toLowerCase()}s`)
+  return [{ apiGroups: ['admissionregistration.k8s.io'], resources, resourceNames: [name], verbs: ['list', 'watch'] }]
 }
 
 /** The `rules` section of rules/schema.json: each rule's action (with its default) and options. */

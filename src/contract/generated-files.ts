@@ -3,12 +3,16 @@
 // edit by hand; `npm run generate` rewrites the parts, test/contract/generated.test.ts checks them.
 import { readFile } from 'node:fs/promises'
 import type { RegisteredRule } from '../rules/rule.ts'
-import { configRulesSchema, defaultRulesYaml, readerRbacRules, rulesTable, webhookRules, type WebhookRule } from './derive.ts'
+import { configRulesSchema, defaultRulesYaml, installCheckRbacRules, readerRbacRules, rulesTable, webhookRules, type RbacRule, type WebhookRule } from './derive.ts'
 
 const flowList = (items: readonly string[]) => `[${items.map((item) => (item === '' ? '""' : item)).join(', ')}]`
 const webhookYaml = (rules: WebhookRule[], indent: string) =>
   rules
     .map((r) => `${indent}- {apiGroups: ${flowList(r.apiGroups)}, apiVersions: ${flowList(r.apiVersions)}, operations: ${flowList(r.operations)}, resources: ${flowList(r.resources)}, scope: ${r.scope}}`)
+    .join('\n')
+const rbacYaml = (rules: RbacRule[]) =>
+  rules
+    .map((r) => [`  - apiGroups: ${flowList(r.apiGroups)}`, `    resources: ${flowList(r.resources)}`, ...(r.resourceNames ? [`    resourceNames: ${flowList(r.resourceNames)}`] : []), `    verbs: ${flowList(r.verbs)}`].join('\n'))
     .join('\n')
 
 /** Replaces the lines between `<prefix>generated: <name>` and `<prefix>end generated` markers. */
@@ -47,7 +51,7 @@ export function generatedFiles(rules: readonly RegisteredRule[]): GeneratedFile[
     {
       path: 'manifests/base/rbac.yaml',
       expected: (text) =>
-        replaceGenerated(text, 'reader rules', readerRbacRules(rules).map((r) => `  - apiGroups: ${flowList(r.apiGroups)}\n    resources: ${flowList(r.resources)}\n    verbs: ${flowList(r.verbs)}`).join('\n'), 'rbac.yaml'),
+        replaceGenerated(replaceGenerated(text, 'reader rules', rbacYaml(readerRbacRules(rules)), 'rbac.yaml'), 'install check rules', rbacYaml(installCheckRbacRules()), 'rbac.yaml'),
     },
     { path: 'docs/rules/README.md', expected: (text) => replaceGenerated(text, 'rules table', rulesTable(rules, (id) => `${id}.md`), 'docs/rules/README.md') },
     { path: 'README.md', expected: (text) => replaceGenerated(text, 'rules table', rulesTable(rules, (id) => `docs/rules/${id}.md`), 'README.md') },

@@ -34,7 +34,7 @@ export function watchCertificates(
   files: CertificateFiles,
   server: Server,
   logger: Logger,
-  onInstalled: (expiry: Date) => void,
+  onInstalled: (expiry: Date, cert: string) => void,
   debounceMs = 250,
 ): CertificateWatcher {
   let current = ''
@@ -53,7 +53,7 @@ export function watchCertificates(
       const expiry = checkPair(cert, key)
       server.setSecureContext({ cert, key, ...TLS_SETTINGS })
       current = cert + key
-      onInstalled(expiry)
+      onInstalled(expiry, cert)
       logger.info({ ...files, notAfter: expiry.toISOString() }, 'serving certificate reloaded')
       return true
     } catch (error) {

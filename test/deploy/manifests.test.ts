@@ -9,7 +9,7 @@ import { loadAll } from 'js-yaml'
 import { parseManifests } from '../../src/audit/manifests.ts'
 import { auditManifests } from '../../src/audit/run.ts'
 import { CACHED_RESOURCES, RULES } from '../../src/contract/registry.ts'
-import { readerRbacRules, webhookRules } from '../../src/contract/derive.ts'
+import { installCheckRbacRules, readerRbacRules, webhookRules } from '../../src/contract/derive.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import { configFrom } from '../helpers/objects.ts'
@@ -53,10 +53,12 @@ t.test('the Deployment ships the way hitless asks others to ship', async (t) => 
   t.match(find(base, 'Service').spec.ports[0], { port: 443, targetPort: 'https' })
 })
 
-t.test('RBAC: read-only, exactly what the cache reads, no Secrets', async (t) => {
+t.test('RBAC: read-only, exactly what the cache and the install checks read, no Secrets', async (t) => {
   const role = find(base, 'ClusterRole')
-  t.same(role.rules, readerRbacRules(RULES), 'derived from what the rules read')
-  const granted = role.rules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
+  t.same(role.rules, [...readerRbacRules(RULES), ...installCheckRbacRules()], 'derived from what the rules and the install checks read')
+  t.same(role.rules.at(-1).resourceNames, [find(base, 'ValidatingWebhookConfiguration').metadata.name], 'only hitless\'s own webhook configurations')
+  t.equal(find(base, 'MutatingWebhookConfiguration').metadata.name, find(base, 'ValidatingWebhookConfiguration').metadata.name)
+  const granted = role.rules.filter((r: any) => !r.resourceNames).flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)).sort()
   const needed = CACHED_RESOURCES.map(({ path }) => `${path.startsWith('/apis/') ? path.split('/')[2] : ''}/${path.split('/').pop()}`).sort()
   t.same(granted, needed)
   t.ok(role.rules.every((r: any) => r.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v))), 'no write verbs')

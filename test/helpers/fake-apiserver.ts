@@ -32,7 +32,7 @@ export class FakeApiServer {
   private rv = 1
   private compactedBelow = 0
   private readonly collections = new Map<string, Collection>()
-  private failures: { path: string; status: number; remaining: number }[] = []
+  private failures: { path: string; status: number; remaining: number; message: string }[] = []
   private paused: ServerResponse[] | undefined
   private server: Server | undefined
   url = ''
@@ -143,9 +143,9 @@ export class FakeApiServer {
     for (const collection of this.collections.values()) collection.events = []
   }
 
-  /** The next `count` requests to `path` (list or watch) answer `status`. */
-  fail(path: string, status: number, count = 1): void {
-    this.failures.push({ path, status, remaining: count })
+  /** The next `count` requests to `path` (list or watch) answer `status` (with `message` in the Status). */
+  fail(path: string, status: number, count = 1, message = 'injected failure'): void {
+    this.failures.push({ path, status, remaining: count, message })
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -159,7 +159,7 @@ export class FakeApiServer {
     const failure = this.failures.find((f) => f.path === url.pathname && f.remaining > 0)
     if (failure) {
       failure.remaining--
-      return json(failure.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: failure.status, message: 'injected failure' })
+      return json(failure.status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: failure.status, message: failure.message })
     }
     const notFound = () => json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound', message: `not found: ${url.pathname}` })
     const single = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname)

@@ -33,7 +33,13 @@ mirror=${mirror:-http://deb.debian.org/debian}
 mkdir -p "$cache/images" "$cache/buildah"
 storage=(--root "$cache/buildah/storage" --runroot "$cache/buildah/run" --storage-driver overlay)
 work=$(mktemp -d)
-trap 'buildah "${storage[@]}" rm --all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# debootstrap mounts proc and sys in the root it makes: unmount whatever is left there before removing it.
+cleanup() {
+  buildah "${storage[@]}" rm --all >/dev/null 2>&1 || true
+  awk '{print $5}' /proc/self/mountinfo | grep "^$work/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 
 # --- the base: a bookworm minbase root filesystem, slimmed, as a tarball ---------------------------
 base_key=$( (dpkg-query -W -f='${Version}' debootstrap; echo "$mirror") | sha256sum | cut -c1-12)
@@ -47,7 +53,7 @@ if [ ! -f "$base_tar" ]; then
     "$work/rootfs"/var/lib/apt/lists/* "$work/rootfs"/var/log/* "$work/rootfs"/var/cache/debconf/*-old
   tar --sort=name --numeric-owner -C "$work/rootfs" -cf "$base_tar.tmp" .
   mv "$base_tar.tmp" "$base_tar"
-  rm -rf "$work/rootfs"
+  rm -rf --one-file-system "$work/rootfs"
   log "base $(du -m "$base_tar" | cut -f1) MB in $((SECONDS - t0)) s"
 fi
 base_image=localhost/hitless-base:$base_key

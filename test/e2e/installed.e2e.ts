@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { load as loadYaml, loadAll } from 'js-yaml'
 import { waitFor } from './cluster.ts'
-import { delta, histogram, HITLESS_NAMESPACE, NodeCluster, quantile } from './node-cluster.ts'
+import { delta, finish, histogram, HITLESS_NAMESPACE, NodeCluster, quantile, withNodeCluster, type ScriptResult } from './node-cluster.ts'
 import { runWrites, type WriteResult } from './writes.ts'
 
 const RATE = 20
@@ -29,26 +29,7 @@ const NAMESPACE = 'writes'
 const DEPLOYMENTS = ['w0', 'w1', 'w2', 'w3']
 
 const cluster = new NodeCluster()
-let downDone = false
-t.teardown(async () => {
-  if (!downDone && process.env['HITLESS_NODE_KEEP'] !== '1') {
-    const down = cluster.down()
-    if (!down.ok) console.error(down.output)
-  }
-})
-
-const up = cluster.up()
-if (up.ok) await cluster.load()
-t.test('the one-node cluster comes up', async (t) => {
-  t.ok(up.ok, `node-cluster.sh up (${up.seconds} s)`, { output: up.output.split('\n').slice(-80).join('\n') })
-})
-if (!up.ok) {
-  downDone = true
-  const down = cluster.down()
-  if (!down.ok) console.error(down.output)
-} else {
-  tests()
-}
+await withNodeCluster(t, cluster, tests)
 
 interface Case {
   name: string
@@ -143,7 +124,7 @@ async function badDay(t: Test, name: string, event: string, run: () => Promise<v
   return result
 }
 
-function tests(): void {
+function tests(up: ScriptResult): void {
   t.test('1. installed with the shipped manifests: 3 replicas, UID 10001, read-only root filesystem', async (t) => {
     for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'default']) cluster.must(['label', 'namespace', ns, 'hitless.dev/ignore=true', '--overwrite'])
     const seconds = await cluster.installHitless('fail-closed')
@@ -308,13 +289,6 @@ function tests(): void {
     await mkdir(fileURLToPath(new URL('.', `file://${RESULTS}`)), { recursive: true })
     await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, ...results, cases }, null, 2))
     t.comment(`results: ${RESULTS}`)
-    if (!t.parent?.passing()) {
-      for (const component of ['kube-apiserver', 'kubelet', 'containerd']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
-      t.comment(`hitless log, last 25 lines:\n${(await cluster.hitlessLog()).slice(-25).map((l) => JSON.stringify(l)).join('\n')}`)
-    }
-    if (process.env['HITLESS_NODE_KEEP'] === '1') return t.pass('HITLESS_NODE_KEEP=1: left up')
-    downDone = true
-    const down = cluster.down()
-    t.ok(down.ok, `node-cluster.sh down (${down.seconds} s)`, { output: down.output })
+    await finish(t, cluster)
   })
 }

@@ -6,6 +6,7 @@ import { execFile, spawnSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
 import { httpsGet, type KubectlResult } from './cluster.ts'
 
 const SCRIPT = fileURLToPath(new URL('./node-cluster.sh', import.meta.url))
@@ -103,7 +104,11 @@ export class NodeCluster {
     return script('up', 45 * 60_000)
   }
 
+  /** Set once `down` has run. */
+  isDown = false
+
   down(): ScriptResult {
+    this.isDown = true
     return script('down', 5 * 60_000)
   }
 
@@ -238,4 +243,43 @@ export class NodeCluster {
     const certs = spawnSync('bash', [CERTS, '--apply', '--out', this.certsDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: this.get('HITLESS_NODE_KUBECONFIG') } })
     return { ok: certs.status === 0, output: `${certs.stdout}${certs.stderr}` }
   }
+}
+
+const keep = () => process.env['HITLESS_NODE_KEEP'] === '1'
+
+/**
+ * The cluster for one test file: brought up now (a cluster that does not start is a failing test with
+ * the component's log tail, never a skip), taken down by `finish` or, if the file ends before it, in
+ * teardown; HITLESS_NODE_KEEP=1 leaves it up. `tests` registers the file's subtests (with no await in
+ * between: tap ends the file when its queue runs dry) and runs only when the cluster came up.
+ */
+export async function withNodeCluster(t: Test, cluster: NodeCluster, tests: (up: ScriptResult) => void): Promise<void> {
+  t.teardown(async () => {
+    if (!cluster.isDown && !keep()) {
+      const down = cluster.down()
+      if (!down.ok) console.error(down.output)
+    }
+  })
+  const up = cluster.up()
+  if (up.ok) await cluster.load()
+  t.test('the one-node cluster comes up', async (t) => {
+    t.ok(up.ok, `node-cluster.sh up (${up.seconds} s)`, { output: up.output.split('\n').slice(-80).join('\n') })
+    t.comment(`cluster up in ${up.seconds} s`)
+  })
+  if (up.ok) return tests(up)
+  const down = cluster.down()
+  if (!down.ok) console.error(down.output)
+}
+
+/** The last subtest's end: the components' and hitless's log tails after a failure, then `down`. */
+export async function finish(t: Test, cluster: NodeCluster): Promise<void> {
+  // `down` removes the logs with the rest: after a failure, their tails go to the output first.
+  if (!t.parent?.passing()) {
+    for (const component of ['kube-apiserver', 'kube-controller-manager', 'kubelet', 'containerd', 'kube-proxy']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
+    t.comment(`hitless log, last 25 lines:\n${(await cluster.hitlessLog()).slice(-25).map((l) => JSON.stringify(l)).join('\n')}`)
+  }
+  if (keep()) return void t.pass('HITLESS_NODE_KEEP=1: left up')
+  const down = cluster.down()
+  t.ok(down.ok, `node-cluster.sh down (${down.seconds} s)`, { output: down.output })
+  t.comment(`cluster down in ${down.seconds} s`)
 }

@@ -20,7 +20,7 @@ import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { waitFor, type KubectlResult } from './cluster.ts'
 import { failureTimeline, FAILURE_KINDS, runLoad, type LoadResult } from './load.ts'
-import { delta, histogram, NodeCluster, quantile, type Bucket } from './node-cluster.ts'
+import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type ScriptResult } from './node-cluster.ts'
 
 const RATE = 100
 const SECONDS = 60
@@ -31,29 +31,7 @@ const APP_PORT = 8080
 const RESULTS = fileURLToPath(new URL('../../bench/results/rollout-proof.json', import.meta.url))
 
 const cluster = new NodeCluster()
-let downDone = false
-t.teardown(async () => {
-  if (!downDone && process.env['HITLESS_NODE_KEEP'] !== '1') {
-    const down = cluster.down()
-    if (!down.ok) console.error(down.output)
-  }
-})
-
-// Subtests are registered with no await in between: tap ends the file when its queue runs dry.
-const up = cluster.up()
-if (up.ok) await cluster.load()
-t.test('the one-node cluster comes up', async (t) => {
-  t.ok(up.ok, `node-cluster.sh up (${up.seconds} s)`, { output: up.output.split('\n').slice(-80).join('\n') })
-  t.comment(`cluster up in ${up.seconds} s`)
-})
-if (!up.ok) {
-  // A cluster that does not start is a failure (above, with the component's log tail), never a skip.
-  downDone = true
-  const down = cluster.down()
-  if (!down.ok) console.error(down.output)
-} else {
-  proof()
-}
+await withNodeCluster(t, cluster, proof)
 
 interface WebhookLatency {
   calls: number
@@ -248,7 +226,7 @@ function suggestedFix(message: string, rule: string): any {
   return parse(body.join('\n'))
 }
 
-function proof(): void {
+function proof(up: ScriptResult): void {
   t.test('1. hitless not registered: the manifest a user would write loses requests in a rollout', async (t) => {
     for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'default']) cluster.must(['label', 'namespace', ns, 'hitless.dev/ignore=true', '--overwrite'])
     await namespace('proof-none')
@@ -336,15 +314,6 @@ function proof(): void {
     await mkdir(fileURLToPath(new URL('.', `file://${RESULTS}`)), { recursive: true })
     await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview } }, null, 2))
     t.comment(`results: ${RESULTS}`)
-    // `down` removes the logs with the rest: after a failure, their tails go to the output first.
-    if (!t.parent?.passing()) {
-      for (const component of ['kube-apiserver', 'kube-controller-manager', 'kubelet', 'containerd', 'kube-proxy']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
-      t.comment(`hitless log, last 25 lines:\n${(await cluster.hitlessLog()).slice(-25).map((l) => JSON.stringify(l)).join('\n')}`)
-    }
-    if (process.env['HITLESS_NODE_KEEP'] === '1') return t.pass('HITLESS_NODE_KEEP=1: left up')
-    downDone = true
-    const down = cluster.down()
-    t.ok(down.ok, `node-cluster.sh down (${down.seconds} s)`, { output: down.output })
-    t.comment(`cluster down in ${down.seconds} s`)
+    await finish(t, cluster)
   })
 }

@@ -26,8 +26,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # The machine's own Debian mirror: the first http(s) URI of a source for the bookworm suite.
-mirror=${HITLESS_DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
-  | awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ && u ~ /\/debian\/?$/ {print u; exit}')}
+mirror=${HITLESS_DEBIAN_MIRROR:-$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ && u ~ /\/debian\/?$/ {print u; exit}' \
+  /etc/apt/sources.list.d/*.sources 2>/dev/null || true)}
 mirror=${mirror:-http://deb.debian.org/debian}
 
 mkdir -p "$cache/images" "$cache/buildah"
@@ -36,7 +36,7 @@ work=$(mktemp -d)
 # debootstrap mounts proc and sys in the root it makes: unmount whatever is left there before removing it.
 cleanup() {
   buildah "${storage[@]}" rm --all >/dev/null 2>&1 || true
-  awk '{print $5}' /proc/self/mountinfo | grep "^$work/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  { awk '{print $5}' /proc/self/mountinfo | grep "^$work/" || true; } | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT

@@ -1,8 +1,10 @@
 // A bounded write load against the API server for the installed-hitless e2e: `rate` updates a second for
-// `seconds` (a merge patch of an annotation on one of a few Deployments, round robin), each through
+// `seconds` (a merge patch of an annotation on one of many Deployments, round robin, so that two writes
+// rarely race for one object and the API server re-admits a conflicting patch), each through
 // hitless's webhooks, each ending as ok or failed with the API server's status and message. Only to the
-// test cluster's API server; every request has a timeout, the loop ends after `seconds`.
-import { request } from 'node:https'
+// test cluster's API server, over kept-alive connections as a controller's client would; every request
+// has a timeout, the loop ends after `seconds`.
+import { Agent, request } from 'node:https'
 
 export interface WriteOptions {
   apiUrl: string
@@ -25,7 +27,7 @@ export interface WriteResult {
   failures: Record<string, { count: number; firstSecond: number }>
 }
 
-function patch(options: WriteOptions, name: string, value: string): Promise<{ status: number; message: string }> {
+function patch(options: WriteOptions, agent: Agent, name: string, value: string): Promise<{ status: number; message: string }> {
   const body = JSON.stringify({ metadata: { annotations: { 'hitless.test/write': value } } })
   return new Promise((resolve) => {
     const req = request(`${options.apiUrl}/apis/apps/v1/namespaces/${options.namespace}/deployments/${name}`, {
@@ -33,7 +35,7 @@ function patch(options: WriteOptions, name: string, value: string): Promise<{ st
       ca: options.ca,
       headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(body) },
       timeout: options.timeoutMs,
-      agent: false,
+      agent,
     }, (res) => {
       let text = ''
       res.on('data', (d) => (text += d))
@@ -60,6 +62,7 @@ export async function runWrites(options: WriteOptions): Promise<WriteResult> {
   const started = performance.now()
   const total = options.rate * options.seconds
   const pending: Promise<void>[] = []
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 })
   const events = (options.events ?? []).map((event) => new Promise<void>((resolve) => setTimeout(async () => {
     await event.run()
     resolve()
@@ -70,7 +73,7 @@ export async function runWrites(options: WriteOptions): Promise<WriteResult> {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     const second = Math.floor((performance.now() - started) / 1000)
     const name = options.deployments[i % options.deployments.length]!
-    pending.push(patch(options, name, String(i)).then(({ status, message }) => {
+    pending.push(patch(options, agent, name, String(i)).then(({ status, message }) => {
       result.writes++
       if (status === 200) {
         result.ok++
@@ -83,5 +86,6 @@ export async function runWrites(options: WriteOptions): Promise<WriteResult> {
     }))
   }
   await Promise.all([...pending, ...events])
+  agent.destroy()
   return result
 }

@@ -23,7 +23,7 @@ export interface WriteResult {
   writes: number
   ok: number
   failed: number
-  /** Failed writes by their message (first 160 characters), with the second each first happened. */
+  /** Failed writes by their message (first 240 characters), with the second each first happened. */
   failures: Record<string, { count: number; firstSecond: number }>
 }
 
@@ -80,7 +80,7 @@ export async function runWrites(options: WriteOptions): Promise<WriteResult> {
         return
       }
       result.failed++
-      const key = `${status} ${message}`.slice(0, 160)
+      const key = `${status} ${message}`.slice(0, 240)
       const entry = (result.failures[key] ??= { count: 0, firstSecond: second })
       entry.count++
     }))

@@ -73,14 +73,15 @@ export function cachedResources(rules: readonly RegisteredRule[]): CachedResourc
   })
 }
 
-/** The read-only ClusterRole rules that let the cache list and watch exactly what it reads. */
+/** The read-only ClusterRole rules that let the cache list and watch exactly what it reads: no get, which
+ * the server never sends (test/e2e/installed.e2e.ts compares with the API server's audit log). */
 export function readerRbacRules(rules: readonly RegisteredRule[]): RbacRule[] {
   const byGroup = new Map<string, string[]>()
   for (const kind of cachedKinds(rules)) {
     const { group, resource } = KINDS[kind]
     byGroup.set(group, [...(byGroup.get(group) ?? []), resource])
   }
-  return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch'] }))
+  return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['list', 'watch'] }))
 }
 
 export interface RbacRule {

@@ -40,8 +40,8 @@ export const pdbThrowaway = defineRule<Options>({
   t.notOk(webhookRules(RULES, 'validating').some((r) => r.operations.includes('DELETE') && r.resources.includes('poddisruptionbudgets')), 'without the rule, no DELETE')
   t.notOk(webhookRules(rules, 'mutating').some((r) => r.resources.includes('poddisruptionbudgets')), 'not mutating: it cannot fix')
   t.same(readerRbacRules(rules).filter((r) => r.apiGroups[0] === 'policy' || r.apiGroups[0] === 'autoscaling'), [
-    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch'] },
-    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch'] },
+    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list', 'watch'] },
   ], 'RBAC')
   t.same(cachedResources(rules).find((r) => r.kind === 'PodDisruptionBudget')?.paths, ['/apis/policy/v1/poddisruptionbudgets', '/apis/policy/v1beta1/poddisruptionbudgets'], 'the cache watches it, the older version where the server lacks policy/v1')
 

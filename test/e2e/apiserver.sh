@@ -2,7 +2,8 @@
 # npm run test:e2e — hitless against a real kube-apiserver on loopback, and the rollout proof on a real
 # one-node cluster. Installs what is missing from Debian's archive (etcd-server, openssl, kubectl from
 # kubernetes-client; node-cluster.sh installs the node's), builds or reuses the Kubernetes binaries
-# (test/e2e/build-kube.sh) and images (test/e2e/node/images.sh), then runs test/e2e/*.e2e.ts under tap.
+# (test/e2e/build-kube.sh) and images (test/e2e/node/images.sh; hitless's own from the Dockerfile,
+# test/e2e/node/hitless-image.sh), then runs test/e2e/*.e2e.ts under tap.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,6 +25,7 @@ fi
 start=$SECONDS
 mapfile -t binaries < <(bash test/e2e/build-kube.sh kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 bash test/e2e/node/images.sh >/dev/null
+bash test/e2e/node/hitless-image.sh >/dev/null
 echo "kube-apiserver: ${binaries[0]} (binaries and images ready in $((SECONDS - start)) s)" >&2
 # One file at a time: the rollout proof measures failed requests, and must not share the CPU with the
 # other files' API servers.

@@ -156,7 +156,7 @@ kubeconfig() { # FILE TOKEN
 apiVersion: v1
 kind: Config
 current-context: hitless-node
-clusters: [{name: hitless-node, cluster: {server: "https://127.0.0.1:$API_PORT", certificate-authority: "$PKI/ca.crt"}}]
+clusters: [{name: hitless-node, cluster: {server: "https://$NODE_IP:$API_PORT", certificate-authority: "$PKI/ca.crt"}}]
 users: [{name: user, user: {token: "$2"}}]
 contexts: [{name: hitless-node, context: {cluster: hitless-node, user: user}}]
 EOF
@@ -199,15 +199,29 @@ configure() {
     "isDefaultGateway": false,
     "ipMasq": false,
     "hairpinMode": false,
-    "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]], "routes": [], "dataDir": "$STATE/cni-ipam"}
+    "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]], "routes": [{"dst": "$SERVICE_CIDR", "gw": "$NODE_IP"}], "dataDir": "$STATE/cni-ipam"}
   }]
 }
 EOF
   # Any pull of hitless.invalid/* goes to a closed loopback port, never to a resolver.
-  cat > "$STATE/registry/hitless.invalid/hosts.toml" <<EOF
+  local registry
+  for registry in hitless.invalid ghcr.io; do
+    mkdir -p "$STATE/registry/$registry"
+    cat > "$STATE/registry/$registry/hosts.toml" <<EOF
 server = "http://127.0.0.1:1"
 [host."http://127.0.0.1:1"]
   capabilities = ["pull", "resolve"]
+EOF
+  done
+  # The API server's audit log: every request of hitless's ServiceAccount (which verbs it uses).
+  cat > "$STATE/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    users: ["system:serviceaccount:hitless-system:hitless"]
+  - level: None
 EOF
   cat > "$STATE/containerd.toml" <<EOF
 version = 2
@@ -253,12 +267,15 @@ HITLESS_NODE_NAME=$NODE_NAME
 HITLESS_NODE_IP=$NODE_IP
 HITLESS_NODE_POD_CIDR=$POD_CIDR
 HITLESS_NODE_SERVICE_CIDR=$SERVICE_CIDR
-HITLESS_NODE_API_URL=https://127.0.0.1:$API_PORT
+HITLESS_NODE_API_URL=https://$NODE_IP:$API_PORT
 HITLESS_NODE_CA=$PKI/ca.crt
 HITLESS_NODE_KUBECONFIG=$STATE/admin.kubeconfig
 HITLESS_NODE_TOKEN=$(awk -F, '$2 == "hitless-admin" {print $1}' "$PKI/tokens.csv")
 HITLESS_NODE_APP_IMAGE=$APP_IMAGE
 HITLESS_NODE_LOGS=$LOGS
+HITLESS_NODE_AUDIT_LOG=$LOGS/audit.log
+HITLESS_NODE_CONTAINERD=$CONTAINERD_SOCK
+HITLESS_NODE_HITLESS_IMAGE=$HITLESS_IMAGE
 EOF
 }
 
@@ -288,7 +305,7 @@ healthy() {
   kctl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
 }
 kctl() { kubectl --kubeconfig "$STATE/admin.kubeconfig" --cache-dir "$STATE/kube-cache" --request-timeout=10s "$@"; }
-api_ready() { curl -sf --max-time 3 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $(awk -F, '$2 == "hitless-admin" {print $1}' "$PKI/tokens.csv")" "https://127.0.0.1:$API_PORT/readyz"; }
+api_ready() { curl -sf --max-time 3 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $(awk -F, '$2 == "hitless-admin" {print $1}' "$PKI/tokens.csv")" "https://$NODE_IP:$API_PORT/readyz"; }
 node_ready() { kctl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True; }
 proxy_synced() { curl -sf --max-time 3 "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz" && iptables -t nat -S KUBE-SERVICES | grep -q -- "$KUBERNETES_SVC_IP/32"; }
 default_sa() { kctl get serviceaccount default -n default -o jsonpath='{.secrets[0].name}' | grep -q .; }
@@ -326,6 +343,9 @@ up() {
   local images
   mapfile -t images < <(bash "$here/node/images.sh")
   PAUSE_IMAGE=${images[0]%% *} APP_IMAGE=${images[1]%% *}
+  # hitless's own image, built from the Dockerfile (node/hitless-image.sh), as the shipped manifests name it.
+  images+=("$(bash "$here/node/hitless-image.sh")")
+  HITLESS_IMAGE=${images[2]%% *}
   log "binaries and images ready ($((SECONDS - t0))s)"
 
   mkdir -p "$STATE"
@@ -341,7 +361,7 @@ up() {
 
   launch kube-apiserver -- "$APISERVER" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --secure-port="$API_PORT" --advertise-address="$NODE_IP" \
+    --bind-address="$NODE_IP" --secure-port="$API_PORT" --advertise-address="$NODE_IP" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" --client-ca-file="$PKI/ca.crt" \
     --token-auth-file="$PKI/tokens.csv" --authorization-mode=Node,RBAC \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
@@ -351,6 +371,7 @@ up() {
     --kubelet-preferred-address-types=InternalIP \
     --kubelet-certificate-authority="$PKI/ca.crt" \
     --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
+    --audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$LOGS/audit.log" --audit-log-format=json \
     --cert-dir="$STATE/apiserver-certs" --profiling=false
   wait_for kube-apiserver 90 "/readyz" api_ready
 

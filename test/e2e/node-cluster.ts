@@ -1,15 +1,41 @@
 // The one-node cluster of test/e2e/node-cluster.sh seen from a test: bring it up (its output, with the
-// failing component's log tail, is the failure message), kubectl against it, hitless serving it as a
-// registered webhook (a certificate from the cluster's CA), the API server's and hitless's /metrics.
-import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// failing component's log tail, is the failure message), kubectl against it, hitless in it as users
+// install it: the shipped manifests (its image built from the Dockerfile), the API server's and
+// hitless's /metrics, hitless's log.
+import { execFile, spawnSync } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, httpsGet, openssl, start, stopProcess, waitFor, type KubectlResult } from './cluster.ts'
+import type { Test } from 'tap'
+import { httpsGet, type KubectlResult } from './cluster.ts'
 
 const SCRIPT = fileURLToPath(new URL('./node-cluster.sh', import.meta.url))
-const BIN = fileURLToPath(new URL('../../bin/hitless.js', import.meta.url))
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
+const CERTS = join(REPO, 'certs-script', 'generate.sh')
+export const HITLESS_NAMESPACE = 'hitless-system'
+
+export interface HitlessPod {
+  name: string
+  ip: string
+  ready: boolean
+  restarts: number
+  image: string
+  startedAt?: string
+  readyAt?: string
+}
+
+/** The shipped overlay at `overlay` (relative), with the one change a v1.20 cluster needs. */
+function installKustomization(overlay: string): string {
+  return `# Made by test/e2e/node-cluster.ts: the shipped overlay as a v1.20 cluster takes it.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [${overlay}]
+patches:
+  - target: {group: policy, version: v1, kind: PodDisruptionBudget}
+    patch: |-
+      - {op: replace, path: /apiVersion, value: policy/v1beta1}
+`
+}
 
 export interface ScriptResult {
   ok: boolean
@@ -72,17 +98,17 @@ export function quantile(buckets: Bucket[], q: number): { count: number; value: 
 
 export class NodeCluster {
   env: Record<string, string> = {}
-  hitlessUrl = ''
-  readonly hitlessLogs: string[] = []
-  private hitless?: ChildProcess
-  private dir = ''
 
   up(): ScriptResult {
     // Cold, this builds five Kubernetes binaries (about 4 min on 2 cores); warm it takes about 20 s.
     return script('up', 45 * 60_000)
   }
 
+  /** Set once `down` has run. */
+  isDown = false
+
   down(): ScriptResult {
+    this.isDown = true
     return script('down', 5 * 60_000)
   }
 
@@ -143,56 +169,117 @@ export class NodeCluster {
     return body
   }
 
+  /**
+   * hitless's /metrics of every running replica, one after the other (histogram() sums series over
+   * them), through the API server's pod proxy, as a scraper in the cluster would reach them.
+   */
   async hitlessMetrics(): Promise<string> {
-    const { status, body } = await httpsGet(`${this.hitlessUrl}/metrics`, await readFile(this.get('HITLESS_NODE_CA'), 'utf8'))
-    if (status !== 200) throw new Error(`hitless /metrics answered ${status}`)
-    return body
+    const texts = await Promise.all(this.hitlessPods().map(async (pod) => {
+      const got = await this.kubectlAsync(['get', '--raw', `/api/v1/namespaces/${HITLESS_NAMESPACE}/pods/https:${pod.name}:8443/proxy/metrics`])
+      if (got.status !== 0) throw new Error(`hitless /metrics of ${pod.name}: ${got.stderr}`)
+      return got.stdout
+    }))
+    return texts.join('\n')
   }
 
-  /** hitless serve on loopback with a certificate from the cluster's CA, watching the cluster. */
-  async startHitless(): Promise<void> {
-    this.dir = await mkdtemp(join(tmpdir(), 'hitless-node-'))
-    const d = this.dir
-    const pki = join(this.get('HITLESS_NODE_STATE'), 'pki')
-    openssl(d, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=hitless', '-keyout', 'hitless.key', '-out', 'hitless.csr')
-    await writeFile(join(d, 'hitless.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
-    openssl(d, 'x509', '-req', '-in', 'hitless.csr', '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'), '-CAcreateserial', '-CAserial', join(d, 'ca.srl'), '-days', '2', '-extfile', 'hitless.ext', '-out', 'hitless.crt')
-    const port = await freePort()
-    this.hitlessUrl = `https://127.0.0.1:${port}`
-    this.hitless = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', this.get('HITLESS_NODE_KUBECONFIG'), '--cluster', 'on', '--shutdown-delay', '0'], this.hitlessLogs)
-    const ca = await readFile(this.get('HITLESS_NODE_CA'), 'utf8')
-    await waitFor('hitless /readyz', async () => (await httpsGet(`${this.hitlessUrl}/readyz`, ca)).status === 200, 60_000)
+  /** hitless's pods that are not being deleted, with their IP, phase, readiness and container restarts. */
+  hitlessPods(): HitlessPod[] {
+    const list = JSON.parse(this.must(['get', 'pods', '-n', HITLESS_NAMESPACE, '-l', 'app=hitless', '-o', 'json']))
+    return list.items
+      .filter((p: any) => !p.metadata.deletionTimestamp)
+      .map((p: any) => ({
+        name: p.metadata.name,
+        ip: p.status.podIP ?? '',
+        ready: (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+        restarts: p.status.containerStatuses?.[0]?.restartCount ?? 0,
+        image: p.spec.containers[0].image,
+        startedAt: p.status.containerStatuses?.[0]?.state?.running?.startedAt,
+        readyAt: (p.status.conditions ?? []).find((c: any) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime,
+      }))
   }
 
-  async stopHitless(): Promise<void> {
-    await stopProcess(this.hitless)
+  /** The JSON log lines of every running hitless replica (kubectl logs), parsed; other lines dropped. */
+  async hitlessLog(): Promise<Record<string, any>[]> {
+    const lines: Record<string, any>[] = []
+    for (const pod of this.hitlessPods()) {
+      const got = await this.kubectlAsync(['logs', '-n', HITLESS_NAMESPACE, pod.name])
+      for (const line of got.stdout.split('\n')) {
+        if (!line.startsWith('{')) continue
+        try {
+          lines.push({ pod: pod.name, ...JSON.parse(line) })
+        } catch {}
+      }
+    }
+    return lines
   }
 
-  /** hitless's mutating and validating webhooks, as manifests/ registers them, for every namespace without hitless.dev/ignore. */
-  async webhooks(): Promise<string> {
-    const caBundle = Buffer.from(await readFile(this.get('HITLESS_NODE_CA'))).toString('base64')
-    const hook = (name: string, path: string, extra = '') => `
-  - name: ${name}
-    clientConfig: {url: "${this.hitlessUrl}${path}", caBundle: "${caBundle}"}
-    admissionReviewVersions: [v1]
-    sideEffects: None
-    timeoutSeconds: 5
-    matchPolicy: Equivalent
-    failurePolicy: Fail${extra}
-    namespaceSelector:
-      matchExpressions: [{key: hitless.dev/ignore, operator: DoesNotExist}]
-    rules:
-      - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, statefulsets, daemonsets, replicasets]}
-      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods, replicationcontrollers, services]}`
-    return `apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata: {name: hitless}
-webhooks:${hook('mutate.hitless.dev', '/mutate', '\n    reinvocationPolicy: IfNeeded')}
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: hitless}
-webhooks:${hook('validate.hitless.dev', '/validate')}
-`
+  /**
+   * hitless installed as its README says: `kubectl apply -k` of a shipped overlay, then
+   * certs-script/generate.sh --apply (the TLS Secret and both caBundles), then the rollout of the 3
+   * replicas. The one change v1.20 needs is made by a kustomization on top (kept in the state dir):
+   * the PodDisruptionBudget as policy/v1beta1 (policy/v1 is 1.21+). Returns the seconds it took.
+   */
+  async installHitless(overlay: 'enforce' | 'fail-closed' | 'reports'): Promise<number> {
+    const started = performance.now()
+    const dir = join(this.get('HITLESS_NODE_STATE'), 'install', overlay)
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'kustomization.yaml'), installKustomization(relative(dir, join(REPO, 'manifests', 'overlays', overlay))))
+    this.certsDir = join(this.get('HITLESS_NODE_STATE'), 'hitless-certs')
+    this.installed = dir
+    this.must(['apply', '-k', dir])
+    const certs = spawnSync('bash', [CERTS, '--apply', '--out', this.certsDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: this.get('HITLESS_NODE_KUBECONFIG') } })
+    if (certs.status !== 0) throw new Error(`certs-script/generate.sh --apply failed: ${certs.stdout}${certs.stderr}`)
+    this.must(['rollout', 'status', 'deployment/hitless', '-n', HITLESS_NAMESPACE, '--timeout=300s'])
+    return Math.round((performance.now() - started) / 100) / 10
   }
+
+  /** Where certs-script/ keeps the CA and the serving certificate (after installHitless). */
+  certsDir = ''
+  /** The kustomization last applied (after installHitless). */
+  installed = ''
+
+  /** certs-script/generate.sh --apply again: a new serving certificate into the Secret, caBundle patched. */
+  rotateCertificate(): { ok: boolean; output: string } {
+    const certs = spawnSync('bash', [CERTS, '--apply', '--out', this.certsDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: this.get('HITLESS_NODE_KUBECONFIG') } })
+    return { ok: certs.status === 0, output: `${certs.stdout}${certs.stderr}` }
+  }
+}
+
+const keep = () => process.env['HITLESS_NODE_KEEP'] === '1'
+
+/**
+ * The cluster for one test file: brought up now (a cluster that does not start is a failing test with
+ * the component's log tail, never a skip), taken down by `finish` or, if the file ends before it, in
+ * teardown; HITLESS_NODE_KEEP=1 leaves it up. `tests` registers the file's subtests (with no await in
+ * between: tap ends the file when its queue runs dry) and runs only when the cluster came up.
+ */
+export async function withNodeCluster(t: Test, cluster: NodeCluster, tests: (up: ScriptResult) => void): Promise<void> {
+  t.teardown(async () => {
+    if (!cluster.isDown && !keep()) {
+      const down = cluster.down()
+      if (!down.ok) console.error(down.output)
+    }
+  })
+  const up = cluster.up()
+  if (up.ok) await cluster.load()
+  t.test('the one-node cluster comes up', async (t) => {
+    t.ok(up.ok, `node-cluster.sh up (${up.seconds} s)`, { output: up.output.split('\n').slice(-80).join('\n') })
+    t.comment(`cluster up in ${up.seconds} s`)
+  })
+  if (up.ok) return tests(up)
+  const down = cluster.down()
+  if (!down.ok) console.error(down.output)
+}
+
+/** The last subtest's end: the components' and hitless's log tails after a failure, then `down`. */
+export async function finish(t: Test, cluster: NodeCluster): Promise<void> {
+  // `down` removes the logs with the rest: after a failure, their tails go to the output first.
+  if (!t.parent?.passing()) {
+    for (const component of ['kube-apiserver', 'kube-controller-manager', 'kubelet', 'containerd', 'kube-proxy']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
+    t.comment(`hitless log, last 25 lines:\n${(await cluster.hitlessLog()).slice(-25).map((l) => JSON.stringify(l)).join('\n')}`)
+  }
+  if (keep()) return void t.pass('HITLESS_NODE_KEEP=1: left up')
+  const down = cluster.down()
+  t.ok(down.ok, `node-cluster.sh down (${down.seconds} s)`, { output: down.output })
+  t.comment(`cluster down in ${down.seconds} s`)
 }

@@ -3,7 +3,9 @@
 // requests/s, each on a new connection, for 60 s, and `kubectl rollout restart` at 10 s.
 //   1. hitless not registered: the manifest a user would write (no readinessProbe, no preStop) loses
 //      requests during the rollout (this proves the harness sees failures).
-//   2. hitless registered, enforce: that manifest is denied with the rule and the fix; with the
+//   2. hitless installed as users install it (its image built from the Dockerfile, `kubectl apply -k
+//      manifests/overlays/enforce`, certs-script/generate.sh --apply: 3 replicas behind their Service),
+//      enforce: that manifest is denied with the rule and the fix; with the
 //      readinessProbe the message suggests it is admitted, hitless injects the preStop sleep (and the
 //      grace period covers it), and the same rollout under the same load loses none.
 //   3. audit: the first manifest is admitted with warnings that name exactly the rules whose absence
@@ -18,7 +20,7 @@ import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { waitFor, type KubectlResult } from './cluster.ts'
 import { failureTimeline, FAILURE_KINDS, runLoad, type LoadResult } from './load.ts'
-import { delta, histogram, NodeCluster, quantile, type Bucket } from './node-cluster.ts'
+import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type ScriptResult } from './node-cluster.ts'
 
 const RATE = 100
 const SECONDS = 60
@@ -29,30 +31,7 @@ const APP_PORT = 8080
 const RESULTS = fileURLToPath(new URL('../../bench/results/rollout-proof.json', import.meta.url))
 
 const cluster = new NodeCluster()
-let downDone = false
-t.teardown(async () => {
-  await cluster.stopHitless()
-  if (!downDone && process.env['HITLESS_NODE_KEEP'] !== '1') {
-    const down = cluster.down()
-    if (!down.ok) console.error(down.output)
-  }
-})
-
-// Subtests are registered with no await in between: tap ends the file when its queue runs dry.
-const up = cluster.up()
-if (up.ok) await cluster.load()
-t.test('the one-node cluster comes up', async (t) => {
-  t.ok(up.ok, `node-cluster.sh up (${up.seconds} s)`, { output: up.output.split('\n').slice(-80).join('\n') })
-  t.comment(`cluster up in ${up.seconds} s`)
-})
-if (!up.ok) {
-  // A cluster that does not start is a failure (above, with the component's log tail), never a skip.
-  downDone = true
-  const down = cluster.down()
-  if (!down.ok) console.error(down.output)
-} else {
-  proof()
-}
+await withNodeCluster(t, cluster, proof)
 
 interface WebhookLatency {
   calls: number
@@ -82,15 +61,12 @@ interface Run {
   slowestReviews: Record<string, unknown>[]
 }
 
-function slowest(logs: string[]): Record<string, unknown>[] {
+function slowest(logs: Record<string, any>[], since: number): Record<string, unknown>[] {
   return logs
-    .join('')
-    .split('\n')
-    .filter((line) => line.includes('"admission decision"'))
-    .map((line) => JSON.parse(line))
+    .filter((line) => line.msg === 'admission decision' && line.time >= since)
     .sort((a, b) => b.latencyMs - a.latencyMs)
     .slice(0, 3)
-    .map(({ time, latencyMs, endpoint, operation, kind, namespace, name, decision }) => ({ time, latencyMs, endpoint, operation, kind, namespace, name, decision }))
+    .map(({ pod, time, latencyMs, endpoint, operation, kind, namespace, name, decision }) => ({ pod, time, latencyMs, endpoint, operation, kind, namespace, name, decision }))
 }
 
 const runs: Run[] = []
@@ -189,7 +165,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   const apiBefore = await cluster.apiMetrics()
   const hitlessBefore = hitless ? await cluster.hitlessMetrics() : ''
   const restarts: KubectlResult[] = []
-  const logged = cluster.hitlessLogs.length
+  const loadStarted = Date.now()
   const result = await runLoad({
     host: ip,
     port: 80,
@@ -220,7 +196,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
     backends: result.backends,
     apiserverWebhook: hitless ? latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours))) : undefined,
     hitlessReview: hitless ? latency(delta(histogram(hitlessAfter, 'hitless_review_duration_seconds', () => true), histogram(hitlessBefore, 'hitless_review_duration_seconds', () => true))) : undefined,
-    slowestReviews: slowest(cluster.hitlessLogs.slice(logged)),
+    slowestReviews: hitless ? slowest(await cluster.hitlessLog(), loadStarted) : [],
   }
   runs.push(run)
   const kinds = FAILURE_KINDS.filter((k) => result.byKind[k] > 0).map((k) => `${result.byKind[k]} ${k}`).join(', ')
@@ -250,7 +226,7 @@ function suggestedFix(message: string, rule: string): any {
   return parse(body.join('\n'))
 }
 
-function proof(): void {
+function proof(up: ScriptResult): void {
   t.test('1. hitless not registered: the manifest a user would write loses requests in a rollout', async (t) => {
     for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'default']) cluster.must(['label', 'namespace', ns, 'hitless.dev/ignore=true', '--overwrite'])
     await namespace('proof-none')
@@ -262,10 +238,11 @@ function proof(): void {
 
   let probe: unknown
   let injectedPreStop: unknown
-  t.test('2. hitless registered (enforce): denied with the fix; fixed, patched, and a rollout loses nothing', async (t) => {
-    await cluster.startHitless()
-    const registered = cluster.kubectl(['apply', '-f', '-'], await cluster.webhooks())
-    t.equal(registered.status, 0, 'hitless webhooks registered', { stderr: registered.stderr })
+  t.test('2. hitless installed (enforce): denied with the fix; fixed, patched, and a rollout loses nothing', async (t) => {
+    const seconds = await cluster.installHitless('enforce')
+    const replicas = cluster.hitlessPods()
+    t.equal(replicas.filter((p) => p.ready).length, 3, `3 replicas Ready, installed in ${seconds} s`, { replicas })
+    t.comment(`hitless installed (kubectl apply -k manifests/overlays/enforce, certs-script --apply, 3 replicas Ready) in ${seconds} s`)
     await namespace('proof-enforce')
     // The API server calls webhooks once its informer has the configuration: retry until hitless answers.
     let denied: KubectlResult = { status: 0, stdout: '', stderr: '' }
@@ -337,16 +314,6 @@ function proof(): void {
     await mkdir(fileURLToPath(new URL('.', `file://${RESULTS}`)), { recursive: true })
     await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview } }, null, 2))
     t.comment(`results: ${RESULTS}`)
-    await cluster.stopHitless()
-    // `down` removes the logs with the rest: after a failure, their tails go to the output first.
-    if (!t.parent?.passing()) {
-      for (const component of ['kube-apiserver', 'kube-controller-manager', 'kubelet', 'containerd', 'kube-proxy']) t.comment(`${component} log, last 25 lines:\n${await cluster.logTail(component, 25)}`)
-      t.comment(`hitless log, last 25 lines:\n${cluster.hitlessLogs.join('').split('\n').slice(-25).join('\n')}`)
-    }
-    if (process.env['HITLESS_NODE_KEEP'] === '1') return t.pass('HITLESS_NODE_KEEP=1: left up')
-    downDone = true
-    const down = cluster.down()
-    t.ok(down.ok, `node-cluster.sh down (${down.seconds} s)`, { output: down.output })
-    t.comment(`cluster down in ${down.seconds} s`)
+    await finish(t, cluster)
   })
 }

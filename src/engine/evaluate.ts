@@ -138,7 +138,7 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
 
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
   if (review.operation === 'DELETE') return evaluateDelete(review, policy, context)
-  const skipped = skipReason(review)
+  const skipped = skipReason(review, policy.controllers.trusted)
   if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }
   const exemptions = resolveExemptions(review.object.metadata?.annotations, context.namespace?.annotations, {
     now: context.now,

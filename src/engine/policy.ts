@@ -4,6 +4,7 @@ import { RULES } from '../rules/index.ts'
 import type { RegisteredRule, RuleSettings } from '../rules/rule.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 import type { Mode } from './mode.ts'
+import type { TrustedController } from './controllers.ts'
 import type { Action } from '../model/types.ts'
 
 export interface ActiveRule {
@@ -20,6 +21,8 @@ export interface Policy {
   rules: ActiveRule[]
   settings: RuleSettings
   exemptions: ExemptionPolicy
+  /** Who, besides Kubernetes' own controllers, creates objects for their owners (custom resources). */
+  controllers: { trusted: TrustedController[] }
   /** Every rule id hitless knows, enabled or not (exemptions may name any of them). */
   knownRules: ReadonlySet<string>
 }
@@ -42,6 +45,7 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
     rules,
     settings: { ignoreContainers: new Set(config.servingContainers.ignore), nonServingPortNames: new Set(config.servingContainers.nonServingPortNames), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
     exemptions: config.exemptions,
+    controllers: config.controllers,
     knownRules,
   }
 }

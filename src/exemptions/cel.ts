@@ -85,3 +85,25 @@ export function exemptedCel(rule: string, container: string | undefined, sets: E
   if (sets.namespace !== '{}') clauses.push(`(${sets.namespaceCounts} && ${covers(sets.namespace)})`)
   return clauses.join(' || ')
 }
+
+/** The prefix of every label and annotation key hitless reads (modes, ignore, exemptions, approvals). */
+export const HITLESS_KEY_PREFIX = 'hitless.dev/'
+
+/**
+ * CEL bool over `object` and `oldObject` (a webhook's matchCondition): the request adds, changes or
+ * removes a `hitless.dev/` label or annotation. A superset of grantsChangedCel's keys: the webhook
+ * judges exactly; this only decides whether it is asked.
+ */
+export function hitlessKeysChangedCel(): string {
+  const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
+  const prefix = q(HITLESS_KEY_PREFIX)
+  const changed = (field: string) => {
+    const now = map('object', field)
+    const before = map('oldObject', field)
+    return [
+      `${now}.exists(k, k.startsWith(${prefix}) && (!(k in ${before}) || ${before}[k] != ${now}[k]))`,
+      `${before}.exists(k, k.startsWith(${prefix}) && !(k in ${now}))`,
+    ]
+  }
+  return `(${[...changed('labels'), ...changed('annotations')].map((clause) => `(${clause})`).join(' || ')})`
+}

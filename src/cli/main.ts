@@ -32,6 +32,7 @@ function program(): { root: Command; exitCode: () => number } {
     .option('--kubeconfig <file>', env('KUBECONFIG', 'kubeconfig, default ~/.kube/config or in-cluster'))
     .option('--log-level <level>', env('HITLESS_LOG_LEVEL', 'trace|debug|info|warn|error, default info'))
     .option('--shutdown-delay <s>', env('HITLESS_SHUTDOWN_DELAY', 'seconds to keep serving after SIGTERM with /readyz failing, default 2'))
+    .option('--approval-key <file>', env('HITLESS_APPROVAL_KEY', 'key that signs exemption approval records, 32 bytes or more, the same for every replica'))
     .action(async (options) => done(await (await import('./serve.ts')).serve(options)))
 
   root
@@ -40,6 +41,7 @@ function program(): { root: Command; exitCode: () => number } {
     .argument('[file]', 'the AdmissionReview; - or nothing for stdin')
     .option('--mutate', 'answer as /mutate')
     .option('--config <file>', env('HITLESS_CONFIG', 'rule config'))
+    .option('--approval-key <file>', env('HITLESS_APPROVAL_KEY', "the webhook's approval key, to check exemption approval records as it does"))
     .addHelpText('after', '\nExit codes: 0 allowed, 1 denied, 2 malformed input or a review hitless cannot judge.')
     .action(async (file, options) => done(await (await import('./review.ts')).review(file, options)))
 

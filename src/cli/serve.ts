@@ -8,7 +8,7 @@ import { createLogger } from '../log/log.ts'
 import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { clusterWanted, connectCluster } from './cluster-access.ts'
-import { portNumber, setting, UsageError } from './options.ts'
+import { approvalKeyFrom, portNumber, setting, UsageError } from './options.ts'
 
 async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, log: ReturnType<typeof createLogger>) {
   if (certPath && keyPath) {
@@ -36,6 +36,7 @@ export interface ServeOptions {
   kubeconfig?: string
   logLevel?: string
   shutdownDelay?: string
+  approvalKey?: string
 }
 
 export async function serve(values: ServeOptions): Promise<void> {
@@ -57,7 +58,11 @@ export async function serve(values: ServeOptions): Promise<void> {
         if (policy) policy.settings.clusterVersion = version
       })
     : undefined
-  policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
+  const approvalKey = await approvalKeyFrom(setting(values.approvalKey, 'HITLESS_APPROVAL_KEY'))
+  if (!approvalKey && config.exemptions.approvers.users.length + config.exemptions.approvers.groups.length > 0) {
+    logger.warn('exemptions.approvers is set but there is no --approval-key: approval records this process writes hold only until it restarts, and other replicas do not accept them')
+  }
+  policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {}, approvalKey)
   const certPath = setting(values.tlsCert, 'HITLESS_TLS_CERT')
   const keyPath = setting(values.tlsKey, 'HITLESS_TLS_KEY')
   const tls = await tlsMaterial(certPath, keyPath, logger)

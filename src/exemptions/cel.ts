@@ -5,7 +5,7 @@
 // Its format is checked, so a malformed date does not count, as in the webhook; a date that does not
 // exist (2026-02-30) passes the format.
 import { q, qList, regexLiteral } from '../model/cel.ts'
-import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
+import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy } from './resolve.ts'
 import { IGNORE_LABEL, MODE_LABEL } from './approval.ts'
 
@@ -59,13 +59,13 @@ export function approverCel(policy: ExemptionPolicy): string {
 
 /**
  * CEL list<string>: the gated keys a request adds or changes (grantsChanged's twin): the exemption
- * annotations, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
+ * annotations and the approval record, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
  */
 export function grantsChangedCel(namespace: boolean): string {
   const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
   const changed = (field: string, keys: string[], extra = '') =>
     `${qList(keys)}.filter(k, k in ${map('object', field)} && (!(k in ${map('oldObject', field)}) || ${map('object', field)}[k] != ${map('oldObject', field)}[k])${extra})`
-  const annotations = changed('annotations', KEYS)
+  const annotations = changed('annotations', [...KEYS, APPROVAL_ANNOTATION])
   if (!namespace) return annotations
   return `${annotations} + ${changed('labels', [IGNORE_LABEL])} + ${changed('labels', [MODE_LABEL], ` && ${map('object', 'labels')}[k] != 'enforce'`)}`
 }

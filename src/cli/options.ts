@@ -18,10 +18,17 @@ export function portNumber(text: string, name: string): number {
   return port
 }
 
-/** The key approval records are signed with: the file's bytes (at least 32), shared by every replica. */
+/** The key approval records are signed with: the file's bytes (at least 32), shared by every replica; undefined when the file does not exist. */
 export async function approvalKeyFrom(path: string | undefined): Promise<Uint8Array | undefined> {
   if (!path) return undefined
-  const key = await readFile(path)
+  let key: Buffer
+  try {
+    key = await readFile(path)
+  } catch (error) {
+    // The Deployment mounts the Secret as optional: without it, serve warns and signs with its own key.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
   if (key.length < 32) throw new UsageError(`--approval-key ${path}: ${key.length} bytes; use at least 32 random bytes (openssl rand -out FILE 32)`)
   return key
 }

@@ -60,7 +60,7 @@ export async function serve(values: ServeOptions): Promise<void> {
     : undefined
   const approvalKey = await approvalKeyFrom(setting(values.approvalKey, 'HITLESS_APPROVAL_KEY'))
   if (!approvalKey && config.exemptions.approvers.users.length + config.exemptions.approvers.groups.length > 0) {
-    logger.warn('exemptions.approvers is set but there is no --approval-key: approval records this process writes hold only until it restarts, and other replicas do not accept them')
+    logger.warn('exemptions.approvers is set but there is no approval key (--approval-key, HITLESS_APPROVAL_KEY: missing, or no such file): approval records this process writes hold only until it restarts, and other replicas do not accept them')
   }
   policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {}, approvalKey)
   const certPath = setting(values.tlsCert, 'HITLESS_TLS_CERT')

@@ -64,6 +64,18 @@ export function recordProblem(key: Uint8Array, annotations: Record<string, strin
   return undefined
 }
 
+/**
+ * For audits (which have no key): an object's exemption without a record, with approvers set. The
+ * webhook does not honour it (after exemptions.honourUnrecordedUntil); whether a record matches only
+ * the webhook can tell.
+ */
+export function unrecordedExemptionNotice(annotations: Record<string, string> | undefined, policy: ExemptionPolicy): string | undefined {
+  if (policy.approvers.users.length + policy.approvers.groups.length === 0) return undefined
+  if (annotations?.[EXEMPT_ANNOTATION] === undefined || annotations[APPROVAL_ANNOTATION] !== undefined) return undefined
+  const until = policy.honourUnrecordedUntil ? ` after ${policy.honourUnrecordedUntil} (exemptions.honourUnrecordedUntil)` : ''
+  return `${EXEMPT_ANNOTATION}: "${annotations[EXEMPT_ANNOTATION]}" has no approval record (${APPROVAL_ANNOTATION}): the webhook does not honour it${until}; ${howToApprove(policy.approvers)}`
+}
+
 /** How to get an exemption approved, for deny messages. */
 export function howToApprove(approvers: { users: string[]; groups: string[] }): string {
   const who = [...approvers.users.map((u) => `user ${u}`), ...approvers.groups.map((g) => `group ${g}`)].join(', ')

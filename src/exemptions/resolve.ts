@@ -2,7 +2,6 @@
 // (no reason, expired, too long, not an approver, rule not exemptible), and unknown rule ids become
 // notices shown with the answer.
 import {
-  APPROVAL_ANNOTATION,
   EXEMPT_ANNOTATION,
   readExemptionAnnotations,
   REASON_ANNOTATION,
@@ -88,14 +87,9 @@ function legacyHonoured(policy: ExemptionPolicy, now: Date): boolean {
   return end !== undefined && now.getTime() < end.getTime()
 }
 
-/** Notices about the object's approval record: honoured only for the upgrade window, or (audits) missing. */
+/** A notice while exemptions.honourUnrecordedUntil is all that keeps the object's exemption counting. */
 function recordNotices(objectAnnotations: Record<string, string> | undefined, context: ExemptionContext): string[] {
   if (!gatedPolicy(context.policy) || objectAnnotations?.[EXEMPT_ANNOTATION] === undefined) return []
-  if (!context.approval) {
-    return objectAnnotations[APPROVAL_ANNOTATION] === undefined
-      ? [`${EXEMPT_ANNOTATION} on the object has no approval record (${APPROVAL_ANNOTATION}): the webhook honours it only once ${howToApprove(context.policy.approvers)}`]
-      : []
-  }
   const problem = unrecordedProblem(context)
   if (!problem || !legacyHonoured(context.policy, context.now)) return []
   return [`${EXEMPT_ANNOTATION} on the object: ${problem}; honoured through ${context.policy.honourUnrecordedUntil} only (exemptions.honourUnrecordedUntil): ${howToApprove(context.policy.approvers)}`]

@@ -126,7 +126,13 @@ t.test('upgrades: exemptions.honourUnrecordedUntil keeps unrecorded ones for a w
   t.throws(() => configFrom('exemptions: {honourUnrecordedUntil: soon}'), /honourUnrecordedUntil: must match pattern/)
 })
 
-t.test('audits (no requester) list exemptions without a record', async (t) => {
-  const { evaluation } = judge(reviewOf(withoutProbe(exempt)), policyFrom(gated), { now: () => NOW, namespaces: NO_NAMESPACES })
-  t.match(evaluation.notices.join('\n'), /hitless\.dev\/exempt on the object has no approval record \(hitless\.dev\/exempt-approval\): the webhook honours it only once an exemption approver/)
+t.test('audits list object exemptions without a record', async (t) => {
+  const { auditManifests } = await import('../../src/audit/run.ts')
+  const { parseManifests } = await import('../../src/audit/manifests.ts')
+  const text = [withoutProbe(exempt), withProbe({ ...exempt, [APPROVAL_ANNOTATION]: 'by carol; hmac-sha256:' + '0'.repeat(64) })].map((o) => JSON.stringify(o)).join('\n---\n')
+  const notices = (config: string) => auditManifests(parseManifests(text, 'live').manifests, configFrom(config), { defaultNamespace: 'shop', now: NOW }).notices.map((n) => n.notice)
+  const listed = notices(gated)
+  t.equal(listed.length, 1, 'only the one without a record')
+  t.match(listed[0], /^Deployment shop\/web: hitless\.dev\/exempt: "readiness-probe" has no approval record \(hitless\.dev\/exempt-approval\): the webhook does not honour it; an exemption approver \(user carol, group platform-team\) approves it/)
+  t.same(notices(''), [], 'without approvers, nothing to say')
 })

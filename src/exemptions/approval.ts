@@ -16,6 +16,9 @@ interface Meta {
   annotations?: Record<string, string>
 }
 
+/** Whether exemptions.approvers names anyone (else anyone may add an exemption, and no record is needed). */
+export const approvalsOn = (policy: Pick<ExemptionPolicy, 'approvers'>) => policy.approvers.users.length + policy.approvers.groups.length > 0
+
 export function isApprover(user: UserInfo, approvers: ExemptionPolicy['approvers']): boolean {
   return (
     (user.username !== undefined && approvers.users.includes(user.username)) ||

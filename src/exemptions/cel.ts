@@ -7,7 +7,7 @@
 import { q, qList, regexLiteral } from '../model/cel.ts'
 import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy } from './resolve.ts'
-import { IGNORE_LABEL, MODE_LABEL } from './approval.ts'
+import { approvalsOn, IGNORE_LABEL, MODE_LABEL } from './approval.ts'
 
 const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
 // expiry.ts's formats: an RFC 3339 date, or date-time.
@@ -49,7 +49,7 @@ export function exemptionSetCountsCel(a: string, source: 'object' | 'namespace',
 }
 
 /** Whether exemptions.approvers names anyone (else anyone may add an exemption). */
-export const gated = (policy: ExemptionPolicy) => policy.approvers.users.length + policy.approvers.groups.length > 0
+export const gated = approvalsOn
 
 /** CEL bool: the request comes from an exemption approver (isApprover's twin). */
 export function approverCel(policy: ExemptionPolicy): string {

@@ -8,7 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { ReviewInput } from '../model/types.ts'
 import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, exemptionChanged, parseExemptList, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
-import { isApprover } from './approval.ts'
+import { approvalsOn, isApprover } from './approval.ts'
 import type { ExemptionPolicy } from './resolve.ts'
 
 /** Which object an approval is for (a record copied to another object does not match there). */
@@ -70,7 +70,7 @@ export function recordProblem(key: Uint8Array, annotations: Record<string, strin
  * the webhook can tell.
  */
 export function unrecordedExemptionNotice(annotations: Record<string, string> | undefined, policy: ExemptionPolicy): string | undefined {
-  if (policy.approvers.users.length + policy.approvers.groups.length === 0) return undefined
+  if (!approvalsOn(policy)) return undefined
   if (annotations?.[EXEMPT_ANNOTATION] === undefined || annotations[APPROVAL_ANNOTATION] !== undefined) return undefined
   const until = policy.honourUnrecordedUntil ? ` after ${policy.honourUnrecordedUntil} (exemptions.honourUnrecordedUntil)` : ''
   return `${EXEMPT_ANNOTATION}: "${annotations[EXEMPT_ANNOTATION]}" has no approval record (${APPROVAL_ANNOTATION}): the webhook does not honour it${until}; ${howToApprove(policy.approvers)}`
@@ -99,9 +99,8 @@ export function requestApproval(review: ReviewInput, policy: ExemptionPolicy, ke
   if (!user || !object) return {}
   const annotations = object.metadata?.annotations ?? {}
   const subject = subjectOf(review)
-  const gated = policy.approvers.users.length + policy.approvers.groups.length > 0
   const asked = annotations[APPROVAL_ANNOTATION] !== review.oldObject?.metadata?.annotations?.[APPROVAL_ANNOTATION]
-  const approvedByRequest = gated && annotations[EXEMPT_ANNOTATION] !== undefined && isApprover(user, policy.approvers) && (exemptionChanged(object, review.oldObject) || asked)
+  const approvedByRequest = approvalsOn(policy) && annotations[EXEMPT_ANNOTATION] !== undefined && isApprover(user, policy.approvers) && (exemptionChanged(object, review.oldObject) || asked)
   const context = { key, subject, annotations, approvedByRequest }
   if (!approvedByRequest) return { context }
   const record = approvalRecord(key, user.username ?? 'unknown', annotations, subject)

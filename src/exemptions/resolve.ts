@@ -10,7 +10,7 @@ import {
   type ExemptionSource,
 } from './annotations.ts'
 import type { ExemptionVerdict, UserInfo } from '../model/types.ts'
-import { isApprover } from './approval.ts'
+import { approvalsOn, isApprover } from './approval.ts'
 import { expiryInstant } from './expiry.ts'
 import { howToApprove, recordProblem, type ApprovalSubject } from './record.ts'
 
@@ -63,7 +63,7 @@ function setProblem(set: ExemptionAnnotations, context: ExemptionContext): strin
     return `no ${UNTIL_ANNOTATION}: exemptions must expire within ${policy.maxDays} days`
   }
   const approvers = policy.approvers
-  const gated = gatedPolicy(policy)
+  const gated = approvalsOn(policy)
   if (gated && set.source === 'object' && context.changedByRequest && context.user && !isApprover(context.user, approvers)) {
     return `${context.user.username ?? 'this user'} is not an exemption approver`
   }
@@ -72,12 +72,10 @@ function setProblem(set: ExemptionAnnotations, context: ExemptionContext): strin
   return undefined
 }
 
-const gatedPolicy = (policy: ExemptionPolicy) => policy.approvers.users.length > 0 || policy.approvers.groups.length > 0
-
 /** Why the object's approval record does not count (approvals on, in admission), or undefined. */
 function unrecordedProblem(context: ExemptionContext): string | undefined {
   const { approval } = context
-  if (!gatedPolicy(context.policy) || !approval || approval.approvedByRequest) return undefined
+  if (!approvalsOn(context.policy) || !approval || approval.approvedByRequest) return undefined
   return recordProblem(approval.key, approval.annotations, approval.subject)
 }
 
@@ -89,7 +87,7 @@ function legacyHonoured(policy: ExemptionPolicy, now: Date): boolean {
 
 /** A notice while exemptions.honourUnrecordedUntil is all that keeps the object's exemption counting. */
 function recordNotices(objectAnnotations: Record<string, string> | undefined, context: ExemptionContext): string[] {
-  if (!gatedPolicy(context.policy) || objectAnnotations?.[EXEMPT_ANNOTATION] === undefined) return []
+  if (!approvalsOn(context.policy) || objectAnnotations?.[EXEMPT_ANNOTATION] === undefined) return []
   const problem = unrecordedProblem(context)
   if (!problem || !legacyHonoured(context.policy, context.now)) return []
   return [`${EXEMPT_ANNOTATION} on the object: ${problem}; honoured through ${context.policy.honourUnrecordedUntil} only (exemptions.honourUnrecordedUntil): ${howToApprove(context.policy.approvers)}`]

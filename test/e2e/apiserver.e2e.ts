@@ -304,3 +304,27 @@ t.test('the cache survives an API server restart: readiness flips and recovers, 
   const after = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
   t.equal(after.body.response.allowed, false, 'the relabel is denied again')
 })
+
+t.test('with approvers set, an exemption written while they were not is not honoured: dropping the readinessProbe is denied', async (t) => {
+  const { mkdtemp, writeFile } = await import('node:fs/promises')
+  const { randomBytes } = await import('node:crypto')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const until = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10)
+  const exemption = `, annotations: {hitless.dev/exempt: readiness-probe, hitless.dev/exempt-reason: vendor image, hitless.dev/exempt-until: "${until}"}`
+  // Planted before approvers were configured (the same holds for one written while hitless was not asked).
+  const planted = cluster.kubectl(['apply', '-f', '-'], deployment('planted', 'shop', complete, exemption))
+  t.equal(planted.status, 0, planted.stderr)
+  const dir = await mkdtemp(join(tmpdir(), 'hitless-approvers-'))
+  await writeFile(join(dir, 'config.yaml'), 'exemptions: {approvers: {users: [carol], groups: []}}\n')
+  await writeFile(join(dir, 'key'), randomBytes(32))
+  const replica = await cluster.startReplica(['--config', join(dir, 'config.yaml'), '--approval-key', join(dir, 'key')])
+  t.equal(cluster.kubectl(['apply', '-f', '-'], webhooks.replaceAll(cluster.hitlessUrl, replica.url)).status, 0, 'the webhooks now call the replica with approvers')
+  const violating = deployment('planted', 'shop', '{name: web, image: nginx, ports: [{name: http, containerPort: 80}], lifecycle: {preStop: {exec: {command: [sleep, "5"]}}}}', exemption)
+  await waitFor('the API server to call the replica', async () => cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], violating).stderr.includes('no approval record'))
+  const result = cluster.kubectl(['apply', '-f', '-'], violating)
+  t.not(result.status, 0, 'denied')
+  t.match(result.stderr, /\[readiness-probe\] container "web" has no readinessProbe \(exemption not honoured: no approval record \(hitless\.dev\/exempt-approval\): an exemption approver \(user carol\) approves it/)
+  t.ok(stored('deployment', 'shop', 'planted').spec.template.spec.containers[0].readinessProbe, 'the stored Deployment keeps its probe')
+  t.equal(cluster.kubectl(['apply', '-f', '-'], webhooks).status, 0, 'the webhooks call the main hitless again')
+})

@@ -82,6 +82,13 @@ if [ "$apply" = true ]; then
   kubectl create secret generic "$secret" --namespace "$namespace" --type=kubernetes.io/tls \
     --from-file=tls.crt="$out/tls.crt" --from-file=tls.key="$out/tls.key" --from-file=ca.crt="$out/ca.crt" \
     --dry-run=client -o yaml | kubectl apply -f -
+  # The key that signs exemption approval records (decision 0024): made once, kept across runs.
+  if ! kubectl get secret hitless-approval-key --namespace "$namespace" >/dev/null 2>&1; then
+    key=$(mktemp)
+    openssl rand -out "$key" 32
+    kubectl create secret generic hitless-approval-key --namespace "$namespace" --from-file=key="$key"
+    rm -f "$key"
+  fi
   bundle=$(base64 < "$out/ca.crt" | tr -d '\n')
   for kind in mutatingwebhookconfiguration validatingwebhookconfiguration; do
     count=$(kubectl get "$kind" hitless -o jsonpath='{range .webhooks[*]}x{end}')
@@ -92,5 +99,5 @@ if [ "$apply" = true ]; then
     done
     kubectl patch "$kind" hitless --type=json -p "${patch}]"
   done
-  echo "applied Secret $namespace/$secret and caBundle of both webhook configurations"
+  echo "applied Secret $namespace/$secret, Secret $namespace/hitless-approval-key (if missing) and caBundle of both webhook configurations"
 fi

@@ -13,6 +13,7 @@ import type { Finding, KubeObject, ReviewInput } from '../model/types.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { shapeError } from '../workloads/shape.ts'
 import { expiredExemptionNotice } from '../exemptions/expiry.ts'
+import { unrecordedExemptionNotice } from '../exemptions/record.ts'
 import type { InputError, Manifest } from './manifests.ts'
 
 /** deny: the webhook would refuse it; warn: it would admit it with a warning or a fix; exempt: allowed by an exemption. */
@@ -95,8 +96,12 @@ export function auditManifests(manifests: Manifest[], config: Config, options: A
     const { object } = manifest
     // Every object (Namespaces too), whether or not a rule fires: an expired exemption still exempts in
     // the API server's own policies, and an audit is where that is seen.
+    const ref = `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}`
     const expired = expiredExemptionNotice(object.metadata?.annotations, now)
-    if (expired) result.notices.push({ manifest, notice: `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}: ${expired}` })
+    if (expired) result.notices.push({ manifest, notice: `${ref}: ${expired}` })
+    // With approvers set, an object exemption without an approval record: the webhook does not honour it.
+    const unrecorded = object.kind === 'Namespace' ? undefined : unrecordedExemptionNotice(object.metadata?.annotations, config.exemptions)
+    if (unrecorded) result.notices.push({ manifest, notice: `${ref}: ${unrecorded}` })
     const review: ReviewInput = {
       operation: 'CREATE',
       kind: object.kind!,

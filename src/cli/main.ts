@@ -35,6 +35,7 @@ function program(): { root: Command; exitCode: () => number } {
     .option('--tls-secret <name>', env('HITLESS_TLS_SECRET', 'the TLS Secret the certificate is mounted from (in POD_NAMESPACE), named in messages'))
     .option('--service <name>', env('HITLESS_SERVICE', 'the Service in front of hitless (in POD_NAMESPACE): the certificate must be valid for <name>.<namespace>.svc'))
     .option('--webhook-configuration <name>', env('HITLESS_WEBHOOK_CONFIGURATION', 'hitless\'s Mutating/ValidatingWebhookConfigurations, read to check names and caBundle; default hitless, "none" to skip'))
+    .option('--approval-key <file>', env('HITLESS_APPROVAL_KEY', 'key that signs exemption approval records, 32 bytes or more, the same for every replica'))
     .action(async (options) => done(await (await import('./serve.ts')).serve(options)))
 
   root
@@ -43,6 +44,7 @@ function program(): { root: Command; exitCode: () => number } {
     .argument('[file]', 'the AdmissionReview; - or nothing for stdin')
     .option('--mutate', 'answer as /mutate')
     .option('--config <file>', env('HITLESS_CONFIG', 'rule config'))
+    .option('--approval-key <file>', env('HITLESS_APPROVAL_KEY', "the webhook's approval key, to check exemption approval records as it does"))
     .addHelpText('after', '\nExit codes: 0 allowed, 1 denied, 2 malformed input or a review hitless cannot judge.')
     .action(async (file, options) => done(await (await import('./review.ts')).review(file, options)))
 

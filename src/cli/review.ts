@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { handleAdmission } from '../admission/handle.ts'
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy } from '../engine/policy.ts'
-import { setting } from './options.ts'
+import { approvalKeyFrom, setting } from './options.ts'
 
 async function readInput(path: string): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8')
@@ -16,11 +16,13 @@ async function readInput(path: string): Promise<string> {
 export interface ReviewOptions {
   mutate?: boolean
   config?: string
+  approvalKey?: string
 }
 
 /** Exit codes: 0 allowed, 1 denied, 2 not an AdmissionReview it can judge (malformed, bad request). */
 export async function review(file: string | undefined, values: ReviewOptions): Promise<number> {
-  const policy = buildPolicy(await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)))
+  const approvalKey = await approvalKeyFrom(setting(values.approvalKey, 'HITLESS_APPROVAL_KEY'))
+  const policy = buildPolicy(await loadConfig(setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)), {}, approvalKey)
   const text = await readInput(file ?? '-')
   let body: unknown
   try {

@@ -11,7 +11,7 @@ import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { readServingFiles } from '../tls/serving-files.ts'
 import { clusterWanted, connectCluster } from './cluster-access.ts'
-import { portNumber, setting, UsageError } from './options.ts'
+import { approvalKeyFrom, portNumber, setting, UsageError } from './options.ts'
 
 async function tlsMaterial(certPath: string | undefined, keyPath: string | undefined, secret: string | undefined, log: ReturnType<typeof createLogger>) {
   if (certPath && keyPath) return readServingFiles({ certPath, keyPath, ...(secret ? { secret } : {}) })
@@ -39,6 +39,7 @@ export interface ServeOptions {
   tlsSecret?: string
   service?: string
   webhookConfiguration?: string
+  approvalKey?: string
 }
 
 /** Ready only when every part is; reasons and details of all of them. */
@@ -78,7 +79,11 @@ export async function serve(values: ServeOptions): Promise<void> {
         if (policy) policy.settings.clusterVersion = version
       })
     : undefined
-  policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {})
+  const approvalKey = await approvalKeyFrom(setting(values.approvalKey, 'HITLESS_APPROVAL_KEY'))
+  if (!approvalKey && config.exemptions.approvers.users.length + config.exemptions.approvers.groups.length > 0) {
+    logger.warn('exemptions.approvers is set but there is no approval key (--approval-key, HITLESS_APPROVAL_KEY: missing, or no such file): approval records this process writes hold only until it restarts, and other replicas do not accept them')
+  }
+  policy = buildPolicy(config, cluster ? { cluster: cluster.cache, liveCluster: true, ...(cluster.version ? { clusterVersion: cluster.version } : {}) } : {}, approvalKey)
   if (!cluster && config.reports.format !== 'off') logger.warn({ format: config.reports.format }, 'reports.format is set but cluster access is off: no reports are written')
   const reports = cluster ? startReports(cluster.kc, config, logger, () => cluster.version) : undefined
   const webhookName = setting(values.webhookConfiguration, 'HITLESS_WEBHOOK_CONFIGURATION', DEFAULT_WEBHOOK_CONFIGURATION)

@@ -9,6 +9,7 @@ import { parsePointer } from '../model/json-pointer.ts'
 import type { Mode } from '../model/types.ts'
 import type { Action } from '../model/types.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
+import type { TrustedController } from '../model/types.ts'
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../rules/default.yaml', import.meta.url))
 
@@ -24,6 +25,7 @@ export interface Config {
   servingContainers: { ignore: string[]; nonServingPortNames: string[] }
   rules: Record<string, RuleConfig>
   exemptions: ExemptionPolicy
+  controllers: { trusted: TrustedController[] }
   reports: ReportsConfig
 }
 

@@ -3,6 +3,7 @@
 // edit by hand; `npm run generate` rewrites the parts, test/contract/generated.test.ts checks them.
 import { readFile } from 'node:fs/promises'
 import type { RegisteredRule } from '../rules/rule.ts'
+import { matchConditionsPatch, namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from './match-conditions.ts'
 import { configRulesSchema, defaultRulesYaml, installCheckRbacRules, readerRbacRules, rulesTable, webhookRules, type RbacRule, type WebhookRule } from './derive.ts'
 
 const flowList = (items: readonly string[]) => `[${items.map((item) => (item === '' ? '""' : item)).join(', ')}]`
@@ -52,6 +53,14 @@ export function generatedFiles(rules: readonly RegisteredRule[]): GeneratedFile[
       path: 'manifests/base/rbac.yaml',
       expected: (text) =>
         replaceGenerated(replaceGenerated(text, 'reader rules', rbacYaml(readerRbacRules(rules)), 'rbac.yaml'), 'install check rules', rbacYaml(installCheckRbacRules()), 'rbac.yaml'),
+    },
+    {
+      path: 'manifests/components/k8s-1.30/match-conditions.yaml',
+      expected: (text) => replaceGenerated(text, 'object match conditions', matchConditionsPatch(0, [objectMatchCondition(shippedTrustedControllers())]), 'match-conditions.yaml'),
+    },
+    {
+      path: 'manifests/components/k8s-1.30/namespace-gate.yaml',
+      expected: (text) => replaceGenerated(text, 'namespace match conditions', matchConditionsPatch(1, [namespaceGateCondition()]), 'namespace-gate.yaml'),
     },
     { path: 'docs/rules/README.md', expected: (text) => replaceGenerated(text, 'rules table', rulesTable(rules, (id) => `${id}.md`), 'docs/rules/README.md') },
     { path: 'README.md', expected: (text) => replaceGenerated(text, 'rules table', rulesTable(rules, (id) => `docs/rules/${id}.md`), 'README.md') },

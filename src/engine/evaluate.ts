@@ -6,6 +6,8 @@ import fastJsonPatch from 'fast-json-patch'
 import { exemptionChanged } from '../exemptions/annotations.ts'
 import { approvalRefusal } from '../exemptions/approval.ts'
 import { resolveExemptions } from '../exemptions/resolve.ts'
+import { requestApproval, subjectOf } from '../exemptions/record.ts'
+import { APPROVAL_ANNOTATION } from '../exemptions/annotations.ts'
 import { parsePointer } from '../model/json-pointer.ts'
 import type { NamespaceInfo } from '../model/namespaces.ts'
 import type { Policy } from './policy.ts'
@@ -123,6 +125,7 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
     knownRules: policy.knownRules,
     ...(review.userInfo ? { user: review.userInfo } : {}),
     changedByRequest: false,
+    ...(review.userInfo ? { approval: { key: policy.approvalKey, subject: subjectOf({ ...review, object: old }), annotations: old.metadata?.annotations ?? {}, approvedByRequest: false } } : {}),
   })
   const object = objectRef(review)
   const findings: Finding[] = []
@@ -138,14 +141,16 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
 
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
   if (review.operation === 'DELETE') return evaluateDelete(review, policy, context)
-  const skipped = skipReason(review)
+  const skipped = skipReason(review, policy.controllers.trusted)
   if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }
+  const approval = requestApproval(review, policy.exemptions, policy.approvalKey)
   const exemptions = resolveExemptions(review.object.metadata?.annotations, context.namespace?.annotations, {
     now: context.now,
     policy: policy.exemptions,
     knownRules: policy.knownRules,
     ...(review.userInfo ? { user: review.userInfo } : {}),
     changedByRequest: exemptionChanged(review.object, review.oldObject),
+    ...(approval.context ? { approval: approval.context } : {}),
   })
   const object = objectRef(review)
   const findings: Finding[] = []
@@ -175,5 +180,7 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
     fastJsonPatch.applyPatch(working, ops, false, true)
     patch.push(...ops)
   }
+  // The approval this request makes, recorded on the object (record.ts); rules never touch annotations.
+  if (approval.record) patch.push({ op: 'add', path: `/metadata/annotations/${APPROVAL_ANNOTATION.replace('/', '~1')}`, value: approval.record })
   return { findings: downgradeExisting(findings, review, policy), patch, notices: exemptions.notices }
 }

@@ -1,9 +1,11 @@
 // Binds a validated Config to the rule registry: which rules run, with which action and options.
+import { randomBytes } from 'node:crypto'
 import { ConfigError, type Config } from '../config/load.ts'
 import { RULES } from '../rules/index.ts'
 import type { RegisteredRule, RuleSettings } from '../rules/rule.ts'
 import type { ExemptionPolicy } from '../exemptions/resolve.ts'
 import type { Mode } from './mode.ts'
+import type { TrustedController } from './controllers.ts'
 import type { Action } from '../model/types.ts'
 
 export interface ActiveRule {
@@ -20,11 +22,15 @@ export interface Policy {
   rules: ActiveRule[]
   settings: RuleSettings
   exemptions: ExemptionPolicy
+  /** Who, besides Kubernetes' own controllers, creates objects for their owners (custom resources). */
+  controllers: { trusted: TrustedController[] }
+  /** The key approval records are signed with (--approval-key; without one, this process's own). */
+  approvalKey: Uint8Array
   /** Every rule id hitless knows, enabled or not (exemptions may name any of them). */
   knownRules: ReadonlySet<string>
 }
 
-export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion' | 'cluster' | 'liveCluster'> = {}): Policy {
+export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'clusterVersion' | 'cluster' | 'liveCluster'> = {}, approvalKey: Uint8Array = randomBytes(32)): Policy {
   const rules: ActiveRule[] = []
   for (const rule of RULES) {
     const { action, ...options } = config.rules[rule.id] ?? { action: 'off' }
@@ -42,6 +48,8 @@ export function buildPolicy(config: Config, cluster: Pick<RuleSettings, 'cluster
     rules,
     settings: { ignoreContainers: new Set(config.servingContainers.ignore), nonServingPortNames: new Set(config.servingContainers.nonServingPortNames), onClusterUnavailable: config.onClusterUnavailable, ...cluster },
     exemptions: config.exemptions,
+    controllers: config.controllers,
+    approvalKey,
     knownRules,
   }
 }

@@ -5,6 +5,8 @@ import type { ExemptionSource, KubeObject } from '../model/types.ts'
 export const EXEMPT_ANNOTATION = 'hitless.dev/exempt'
 export const REASON_ANNOTATION = 'hitless.dev/exempt-reason'
 export const UNTIL_ANNOTATION = 'hitless.dev/exempt-until'
+/** The proof that an approver approved the object's exemption (record.ts), written by the mutating webhook. */
+export const APPROVAL_ANNOTATION = 'hitless.dev/exempt-approval'
 const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION] as const
 
 export type { ExemptionSource }

@@ -1,20 +1,23 @@
 // Who may change what hitless honours. With exemptions.approvers set, a request that adds or changes
-// the exemption annotations (on any object, or on a Namespace), or the Namespace labels that turn
+// the exemption annotations or the approval record (on any object, or on a Namespace), or the Namespace labels that turn
 // hitless down (hitless.dev/mode other than enforce, hitless.dev/ignore), must come from an approver:
 // otherwise it is refused, whatever the rules find (audit mode: a warning). So every exemption that is
 // stored was approved, and nothing a non-approver writes today can exempt tomorrow's change.
 // Removing them (which makes hitless stricter) is anyone's right.
-import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
+import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy, UserInfo } from './resolve.ts'
 
 export const IGNORE_LABEL = 'hitless.dev/ignore'
 export const MODE_LABEL = 'hitless.dev/mode'
-const ANNOTATIONS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
+const ANNOTATIONS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION, APPROVAL_ANNOTATION]
 
 interface Meta {
   labels?: Record<string, string>
   annotations?: Record<string, string>
 }
+
+/** Whether exemptions.approvers names anyone (else anyone may add an exemption, and no record is needed). */
+export const approvalsOn = (policy: Pick<ExemptionPolicy, 'approvers'>) => policy.approvers.users.length + policy.approvers.groups.length > 0
 
 export function isApprover(user: UserInfo, approvers: ExemptionPolicy['approvers']): boolean {
   return (

@@ -5,9 +5,9 @@
 // Its format is checked, so a malformed date does not count, as in the webhook; a date that does not
 // exist (2026-02-30) passes the format.
 import { q, qList, regexLiteral } from '../model/cel.ts'
-import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
+import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy } from './resolve.ts'
-import { IGNORE_LABEL, MODE_LABEL } from './approval.ts'
+import { approvalsOn, IGNORE_LABEL, MODE_LABEL } from './approval.ts'
 
 const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
 // expiry.ts's formats: an RFC 3339 date, or date-time.
@@ -49,7 +49,7 @@ export function exemptionSetCountsCel(a: string, source: 'object' | 'namespace',
 }
 
 /** Whether exemptions.approvers names anyone (else anyone may add an exemption). */
-export const gated = (policy: ExemptionPolicy) => policy.approvers.users.length + policy.approvers.groups.length > 0
+export const gated = approvalsOn
 
 /** CEL bool: the request comes from an exemption approver (isApprover's twin). */
 export function approverCel(policy: ExemptionPolicy): string {
@@ -59,13 +59,13 @@ export function approverCel(policy: ExemptionPolicy): string {
 
 /**
  * CEL list<string>: the gated keys a request adds or changes (grantsChanged's twin): the exemption
- * annotations, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
+ * annotations and the approval record, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
  */
 export function grantsChangedCel(namespace: boolean): string {
   const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
   const changed = (field: string, keys: string[], extra = '') =>
     `${qList(keys)}.filter(k, k in ${map('object', field)} && (!(k in ${map('oldObject', field)}) || ${map('object', field)}[k] != ${map('oldObject', field)}[k])${extra})`
-  const annotations = changed('annotations', KEYS)
+  const annotations = changed('annotations', [...KEYS, APPROVAL_ANNOTATION])
   if (!namespace) return annotations
   return `${annotations} + ${changed('labels', [IGNORE_LABEL])} + ${changed('labels', [MODE_LABEL], ` && ${map('object', 'labels')}[k] != 'enforce'`)}`
 }
@@ -84,4 +84,26 @@ export function exemptedCel(rule: string, container: string | undefined, sets: E
   const clauses = [`(${sets.objectCounts} && ${covers(sets.object)})`]
   if (sets.namespace !== '{}') clauses.push(`(${sets.namespaceCounts} && ${covers(sets.namespace)})`)
   return clauses.join(' || ')
+}
+
+/** The prefix of every label and annotation key hitless reads (modes, ignore, exemptions, approvals). */
+export const HITLESS_KEY_PREFIX = 'hitless.dev/'
+
+/**
+ * CEL bool over `object` and `oldObject` (a webhook's matchCondition): the request adds, changes or
+ * removes a `hitless.dev/` label or annotation. A superset of grantsChangedCel's keys: the webhook
+ * judges exactly; this only decides whether it is asked.
+ */
+export function hitlessKeysChangedCel(): string {
+  const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
+  const prefix = q(HITLESS_KEY_PREFIX)
+  const changed = (field: string) => {
+    const now = map('object', field)
+    const before = map('oldObject', field)
+    return [
+      `${now}.exists(k, k.startsWith(${prefix}) && (!(k in ${before}) || ${before}[k] != ${now}[k]))`,
+      `${before}.exists(k, k.startsWith(${prefix}) && !(k in ${now}))`,
+    ]
+  }
+  return `(${[...changed('labels'), ...changed('annotations')].map((clause) => `(${clause})`).join(' || ')})`
 }

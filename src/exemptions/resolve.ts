@@ -2,6 +2,7 @@
 // (no reason, expired, too long, not an approver, rule not exemptible), and unknown rule ids become
 // notices shown with the answer.
 import {
+  EXEMPT_ANNOTATION,
   readExemptionAnnotations,
   REASON_ANNOTATION,
   UNTIL_ANNOTATION,
@@ -9,8 +10,9 @@ import {
   type ExemptionSource,
 } from './annotations.ts'
 import type { ExemptionVerdict, UserInfo } from '../model/types.ts'
-import { isApprover } from './approval.ts'
+import { approvalsOn, isApprover } from './approval.ts'
 import { expiryInstant } from './expiry.ts'
+import { howToApprove, recordProblem, type ApprovalSubject } from './record.ts'
 
 export interface ExemptionPolicy {
   requireReason: boolean
@@ -18,6 +20,8 @@ export interface ExemptionPolicy {
   maxDays: number
   approvers: { users: string[]; groups: string[] }
   forbiddenRules: string[]
+  /** Upgrades: object exemptions without a valid approval record still count through this date (UTC). */
+  honourUnrecordedUntil?: string
 }
 
 export type { ExemptionVerdict, UserInfo }
@@ -30,6 +34,11 @@ export interface ExemptionContext {
   user?: UserInfo
   /** Whether this request adds or changes the object's own exemption annotations. */
   changedByRequest: boolean
+  /**
+   * Admission only: what the object's approval record must match (record.ts). approvedByRequest: an
+   * approver's request adds or changes the exemption (or asks for the record), and /mutate records it now.
+   */
+  approval?: { key: Uint8Array; subject: ApprovalSubject; annotations: Record<string, string>; approvedByRequest: boolean }
 }
 
 export interface Exemptions {
@@ -54,11 +63,34 @@ function setProblem(set: ExemptionAnnotations, context: ExemptionContext): strin
     return `no ${UNTIL_ANNOTATION}: exemptions must expire within ${policy.maxDays} days`
   }
   const approvers = policy.approvers
-  const gated = approvers.users.length > 0 || approvers.groups.length > 0
+  const gated = approvalsOn(policy)
   if (gated && set.source === 'object' && context.changedByRequest && context.user && !isApprover(context.user, approvers)) {
     return `${context.user.username ?? 'this user'} is not an exemption approver`
   }
+  const unrecorded = set.source === 'object' ? unrecordedProblem(context) : undefined
+  if (unrecorded && !legacyHonoured(policy, now)) return `${unrecorded}: ${howToApprove(approvers)}`
   return undefined
+}
+
+/** Why the object's approval record does not count (approvals on, in admission), or undefined. */
+function unrecordedProblem(context: ExemptionContext): string | undefined {
+  const { approval } = context
+  if (!approvalsOn(context.policy) || !approval || approval.approvedByRequest) return undefined
+  return recordProblem(approval.key, approval.annotations, approval.subject)
+}
+
+/** Whether exemptions.honourUnrecordedUntil still covers exemptions without a record. */
+function legacyHonoured(policy: ExemptionPolicy, now: Date): boolean {
+  const end = policy.honourUnrecordedUntil ? expiryInstant(policy.honourUnrecordedUntil) : undefined
+  return end !== undefined && now.getTime() < end.getTime()
+}
+
+/** A notice while exemptions.honourUnrecordedUntil is all that keeps the object's exemption counting. */
+function recordNotices(objectAnnotations: Record<string, string> | undefined, context: ExemptionContext): string[] {
+  if (!approvalsOn(context.policy) || objectAnnotations?.[EXEMPT_ANNOTATION] === undefined) return []
+  const problem = unrecordedProblem(context)
+  if (!problem || !legacyHonoured(context.policy, context.now)) return []
+  return [`${EXEMPT_ANNOTATION} on the object: ${problem}; honoured through ${context.policy.honourUnrecordedUntil} only (exemptions.honourUnrecordedUntil): ${howToApprove(context.policy.approvers)}`]
 }
 
 function verdictIn(set: ExemptionAnnotations, rule: string, container: string | undefined, context: ExemptionContext): ExemptionVerdict | undefined {
@@ -87,6 +119,7 @@ export function resolveExemptions(
       .filter((entry) => entry.rule !== '*' && !context.knownRules.has(entry.rule))
       .map((entry) => `hitless.dev/exempt on the ${set.source} names unknown rule "${entry.rule}"`),
   )
+  notices.push(...recordNotices(objectAnnotations, context))
   return {
     notices,
     verdictFor(rule, container) {

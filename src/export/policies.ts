@@ -8,7 +8,7 @@ import type { Config } from '../config/load.ts'
 import { webhookRules } from '../contract/derive.ts'
 import { MODE_LABEL } from '../engine/mode.ts'
 import { buildPolicy, type ActiveRule } from '../engine/policy.ts'
-import { CONTROLLER_USER_PREFIXES, CONTROLLER_USERS } from '../engine/scope.ts'
+import { objectMatchCondition } from '../contract/match-conditions.ts'
 import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from '../exemptions/annotations.ts'
 import { IGNORE_LABEL } from '../exemptions/approval.ts'
 import { annotationsCel, approverCel, exemptedCel, exemptionSetCountsCel, gated, grantsChangedCel, type ExemptionSets } from '../exemptions/cel.ts'
@@ -82,16 +82,10 @@ function modeSelectors(configured: Config['mode']) {
 }
 
 /** The webhook's skips (src/engine/scope.ts) the API server applies before any rule, as matchConditions. */
-function skipConditions() {
-  const controller = [
-    ...CONTROLLER_USER_PREFIXES.map((prefix) => `request.userInfo.username.startsWith(${q(prefix)})`),
-    ...CONTROLLER_USERS.map((user) => `request.userInfo.username == ${q(user)}`),
-  ].join(' || ')
+function skipConditions(config: Config) {
   return [
-    {
-      name: 'not-created-by-a-controller',
-      expression: `!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && has(request.userInfo.username) && (${controller}))`,
-    },
+    // The k8s-1.30 component's condition, with this config's controllers.trusted.
+    objectMatchCondition(config.controllers.trusted),
     { name: 'not-being-deleted', expression: '!has(object.metadata.deletionTimestamp)' },
     // A Pod's spec cannot change after CREATE: an UPDATE is never judged (podTemplateOf).
     { name: 'pods-on-create-only', expression: `!(${POD_REQUEST_CEL}) || request.operation == 'CREATE'` },
@@ -175,7 +169,7 @@ function validatingPolicy(active: ActiveRule, config: Config, allRules: Map<stri
     spec: {
       failurePolicy: 'Fail',
       matchConstraints: matchConstraints(rule),
-      matchConditions: [...skipConditions(), ...exemptionCondition(rule.id, config)],
+      matchConditions: [...skipConditions(config), ...exemptionCondition(rule.id, config)],
       variables: variables.list,
       validations: [
         {
@@ -233,7 +227,7 @@ function mutatingPolicy(active: ActiveRule, config: Config, allRules: Map<string
         // Like the webhook's reinvocationPolicy: containers another mutation adds later get theirs too.
         reinvocationPolicy: 'IfNeeded',
         matchConstraints: matchConstraints(rule),
-        matchConditions: [...skipConditions(), ...exemptionCondition(rule.id, config)],
+        matchConditions: [...skipConditions(config), ...exemptionCondition(rule.id, config)],
         variables: variables.list,
         mutations,
       },
@@ -305,7 +299,7 @@ function approvalPolicies(config: Config, exported: readonly RegisteredRule[]): 
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: { matchPolicy: 'Equivalent', resourceRules },
-        matchConditions: skipConditions().filter((c) => c.name !== 'pods-on-create-only'),
+        matchConditions: skipConditions(config).filter((c) => c.name !== 'pods-on-create-only'),
         variables: variables.list,
         validations: [
           {

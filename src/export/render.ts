@@ -72,6 +72,9 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
     '  serving when it declares a port not named for metrics or health. The webhook judges by the Services: only the',
     '  containers whose ports a client Service targets (a sidecar alone, when only its port is), none behind metrics-only Services.',
     '- No clock: an expired hitless.dev/exempt-until still exempts; `hitless audit --cluster` lists them.',
+    ...(result.rules.some((r) => r.as === 'approval')
+      ? ['- No approval records: CEL has no HMAC (or sha256) and a policy holds no secret, so hitless.dev/exempt-approval is not checked; the policies gate every write instead (non-approvers may not add or change an exemption or a record). Exemptions written before they were bound: `hitless audit --cluster` lists those without a record.']
+      : []),
     '- UPDATEs that keep a violation the object already had pass without a warning (allowExistingViolations).',
     '- A shell preStop script counts its first three sleeps.',
     ...(exported.some((r) => r.rule === 'rollout-capacity')

@@ -25,7 +25,7 @@ export interface ObjectMeta {
   uid?: string
   labels?: Record<string, string>
   annotations?: Record<string, string>
-  ownerReferences?: { kind?: string; name?: string; controller?: boolean }[]
+  ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }[]
   deletionTimestamp?: string
   resourceVersion?: string
 }
@@ -94,6 +94,12 @@ export type Mode = 'enforce' | 'audit'
 export interface UserInfo {
   username?: string
   groups?: string[]
+}
+
+/** A controller the config trusts to create what custom resources own: one service account, or every one of a namespace. */
+export interface TrustedController {
+  namespace: string
+  serviceAccount?: string
 }
 
 /** Where an exemption annotation was written. */

@@ -58,13 +58,6 @@ export function isGuardedWorkload(group: string, kind: string): boolean {
   return TEMPLATED_KINDS.get(group)?.has(kind) === true || (group === '' && kind === 'Pod')
 }
 
-/** `Kind/name` of the controller that owns the object, if any. */
-export function controllerOwner(object: KubeObject): string | undefined {
-  const refs = object.metadata?.ownerReferences
-  const owner = Array.isArray(refs) ? refs.find((ref) => ref?.controller === true) : undefined
-  return owner ? `${owner.kind ?? '?'}/${owner.name ?? '?'}` : undefined
-}
-
 /**
  * The pod template a review should judge, or undefined when the pod-spec rules do not apply:
  * not a guarded kind, or a Pod UPDATE (pod specs are immutable, a fix could never be applied).

@@ -196,7 +196,7 @@ t.test('hitless reads the real server version, without holding up start-up', asy
   t.equal(ready.detail.apiserver.version, 'v1.20.2')
 })
 
-t.test('a controller-owned Pod is never blocked; an ownerReference a person writes does not skip the rules', async (t) => {
+t.test('a controller-owned Pod is never blocked; an ownerReference anyone else writes does not skip the rules', async (t) => {
   const pod = (name: string) => `apiVersion: v1
 kind: Pod
 metadata:
@@ -205,13 +205,18 @@ metadata:
   ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: 6b8d7c2e-0000-4000-8000-000000000001, controller: true}]
 spec: {containers: [${bare}]}
 `
-  // A controller identity: a service account (as the ReplicaSet controller is), by impersonation.
+  // The ReplicaSet controller's own account, by impersonation (the API server's bootstrap RBAC binds it;
+  // its role may create pods but not get them, so create rather than apply).
+  const byController = cluster.kubectl(['create', '--as', 'system:serviceaccount:kube-system:replicaset-controller', '-f', '-'], pod('owned'))
+  t.equal(byController.status, 0, byController.stderr)
+  // Any other service account (a GitOps tool's, a CI pipeline's) is judged.
   const account = 'system:serviceaccount:shop:replicator'
   // (The aggregated `edit` role is empty without kube-controller-manager: grant pods explicitly.)
   t.equal(cluster.kubectl(['create', 'role', 'pod-writer', '-n', 'shop', '--verb=get,list,create,update,patch', '--resource=pods']).status, 0)
   t.equal(cluster.kubectl(['create', 'rolebinding', 'replicator-pods', '-n', 'shop', '--role', 'pod-writer', `--serviceaccount=shop:replicator`]).status, 0)
-  const byController = cluster.kubectl(['apply', '--as', account, '-f', '-'], pod('owned'))
-  t.equal(byController.status, 0, byController.stderr)
+  const byPipeline = cluster.kubectl(['apply', '--as', account, '-f', '-'], pod('by-pipeline'))
+  t.not(byPipeline.status, 0, 'a service account outside kube-system claiming a ReplicaSet owner is judged')
+  t.match(byPipeline.stderr, /\[readiness-probe\] container "web" has no readinessProbe/)
   const byPerson = cluster.kubectl(['apply', '-f', '-'], pod('claimed'))
   t.not(byPerson.status, 0, 'the admin claiming a ReplicaSet owner is judged like anyone')
   t.match(byPerson.stderr, /\[readiness-probe\] container "web" has no readinessProbe/)
@@ -298,4 +303,28 @@ t.test('the cache survives an API server restart: readiness flips and recovers, 
   })
   const after = await postReview(`${cluster.hitlessUrl}/validate`, cluster.ca, review)
   t.equal(after.body.response.allowed, false, 'the relabel is denied again')
+})
+
+t.test('with approvers set, an exemption written while they were not is not honoured: dropping the readinessProbe is denied', async (t) => {
+  const { mkdtemp, writeFile } = await import('node:fs/promises')
+  const { randomBytes } = await import('node:crypto')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const until = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10)
+  const exemption = `, annotations: {hitless.dev/exempt: readiness-probe, hitless.dev/exempt-reason: vendor image, hitless.dev/exempt-until: "${until}"}`
+  // Planted before approvers were configured (the same holds for one written while hitless was not asked).
+  const planted = cluster.kubectl(['apply', '-f', '-'], deployment('planted', 'shop', complete, exemption))
+  t.equal(planted.status, 0, planted.stderr)
+  const dir = await mkdtemp(join(tmpdir(), 'hitless-approvers-'))
+  await writeFile(join(dir, 'config.yaml'), 'exemptions: {approvers: {users: [carol], groups: []}}\n')
+  await writeFile(join(dir, 'key'), randomBytes(32))
+  const replica = await cluster.startReplica(['--config', join(dir, 'config.yaml'), '--approval-key', join(dir, 'key')])
+  t.equal(cluster.kubectl(['apply', '-f', '-'], webhooks.replaceAll(cluster.hitlessUrl, replica.url)).status, 0, 'the webhooks now call the replica with approvers')
+  const violating = deployment('planted', 'shop', '{name: web, image: nginx, ports: [{name: http, containerPort: 80}], lifecycle: {preStop: {exec: {command: [sleep, "5"]}}}}', exemption)
+  await waitFor('the API server to call the replica', async () => cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], violating).stderr.includes('no approval record'))
+  const result = cluster.kubectl(['apply', '-f', '-'], violating)
+  t.not(result.status, 0, 'denied')
+  t.match(result.stderr, /\[readiness-probe\] container "web" has no readinessProbe \(exemption not honoured: no approval record \(hitless\.dev\/exempt-approval\): an exemption approver \(user carol\) approves it/)
+  t.ok(stored('deployment', 'shop', 'planted').spec.template.spec.containers[0].readinessProbe, 'the stored Deployment keeps its probe')
+  t.equal(cluster.kubectl(['apply', '-f', '-'], webhooks).status, 0, 'the webhooks call the main hitless again')
 })

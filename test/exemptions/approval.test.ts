@@ -76,11 +76,13 @@ t.test('Namespaces: the labels and annotations that turn hitless down are gated 
 t.test('claimed controller: an ownerReference written by a person does not skip the rules', async (t) => {
   const owned = (): KubeObject => {
     const object = violating()
-    return { ...object, metadata: { ...object.metadata, ownerReferences: [{ kind: 'ConfigMap', name: 'mine', controller: true }] } }
+    return { ...object, metadata: { ...object.metadata, ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Database', name: 'mine', controller: true }] } }
   }
   const person = verdict(as(mallory, reviewOf(owned())))
   t.equal(person.allowed, false, 'judged')
   t.same(person.denied.map((f) => f.rule), ['readiness-probe'])
-  const operator = verdict(as({ username: 'system:serviceaccount:ops:operator', groups: ['system:serviceaccounts'] }, reviewOf(owned())))
-  t.equal(operator.allowed, true, 'an operator’s service account creating what it owns is not in its way')
+  const operatorAccount = { username: 'system:serviceaccount:ops:operator', groups: ['system:serviceaccounts'] }
+  t.equal(verdict(as(operatorAccount, reviewOf(owned()))).allowed, false, 'a service account the config does not trust is judged')
+  const trusting = `${gated}\ncontrollers: {trusted: [{namespace: ops, serviceAccount: operator}]}`
+  t.equal(verdict(as(operatorAccount, reviewOf(owned())), trusting).allowed, true, 'an operator’s trusted service account creating what it owns is not in its way')
 })

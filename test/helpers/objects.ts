@@ -98,8 +98,11 @@ export function loadYaml(relative: string): KubeObject {
 }
 
 /** The shipped config with `yaml` merged over it, as a policy. */
+/** The approval key of test policies (one for every policy, as every replica shares one). */
+export const TEST_APPROVAL_KEY = new Uint8Array(32).fill(7)
+
 export function policyFrom(yaml = '', clusterVersion?: KubernetesVersion): Policy {
-  return buildPolicy(configFrom(yaml), clusterVersion ? { clusterVersion } : {})
+  return buildPolicy(configFrom(yaml), clusterVersion ? { clusterVersion } : {}, TEST_APPROVAL_KEY)
 }
 
 export function configFrom(yaml = ''): Config {

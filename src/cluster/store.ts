@@ -5,7 +5,8 @@
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
 import { routeBackends, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
-import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { NodeRecord } from '../scheduling/node-record.ts'
+import { NodeShapes } from '../scheduling/node-shapes.ts'
 import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServicePort, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
@@ -208,18 +209,19 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   }
 
   /** Nodes (cluster-scoped): allocatable, labels and taints only. */
-  private readonly nodeRecords = new Map<string, NodeRecord>()
+  private readonly nodeRecords = new NodeShapes()
 
   putNode(record: NodeRecord): void {
-    this.nodeRecords.set(record.name, record)
+    this.nodeRecords.put(record)
   }
 
   deleteNode(name: string): void {
     this.nodeRecords.delete(name)
   }
 
-  nodes(): Iterable<NodeRecord> {
-    return this.nodeRecords.values()
+  /** Every node; also indexed by shape (placement() uses it). */
+  nodes(): NodeShapes {
+    return this.nodeRecords
   }
 
   /** Routes that send traffic into another namespace, by `namespace/Kind/name` (few; scanned on a Service change). */

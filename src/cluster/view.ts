@@ -3,7 +3,7 @@
 // only the object under review.
 import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
-import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { NodeRecord } from '../scheduling/node-record.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */

@@ -4,10 +4,11 @@
 // alternates too) and each server's CPU ticks are read from /proc/<pid>/stat around its block, so a
 // neighbour slowing the machine hits both alike. Each round gives one ratio bare / hitless.
 //
-//   node bench/serve-cpu.ts [--hitless <checkout>]   (default: this checkout)
+//   node bench/serve-cpu.ts [--hitless <checkout>]...   (default: this checkout)
 //
 // --hitless points at another checkout (a bisect worktree), whose bin/hitless.js is started with
-// this checkout's Node; the last line printed is the median hitless µs per review, for `git bisect run`.
+// this checkout's Node; given several times, every round measures each of them too (before/after in
+// one run). The last line printed is the first one's median µs per review, for `git bisect run`.
 // Bounded: BENCH_ROUNDS × 2 × BENCH_REQUESTS requests plus a warm-up, each block capped at 20 s.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
@@ -31,8 +32,9 @@ const MAX_SECONDS = 20
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
-const { values } = parseArgs({ options: { hitless: { type: 'string' } } })
-const checkout = resolve(values.hitless ?? fileURLToPath(new URL('..', import.meta.url)))
+const { values } = parseArgs({ options: { hitless: { type: 'string', multiple: true } } })
+const here = fileURLToPath(new URL('..', import.meta.url))
+const checkouts = (values.hitless ?? [here]).map((path) => resolve(path))
 
 function cpuTicks(pid: number): number {
   // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
@@ -52,7 +54,7 @@ function freePort(): Promise<number> {
 
 /** Until the server answers a review (the bare server answers nothing else). */
 async function waitServing(port: number, ca: string, body: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
     const ok = await new Promise<boolean>((answer) => {
@@ -66,7 +68,7 @@ async function waitServing(port: number, ca: string, body: string, child: ChildP
     if (ok) return
     await new Promise((wait) => setTimeout(wait, 100))
   }
-  throw new Error(`no answer on port ${port} in 20 s`)
+  throw new Error(`no answer on port ${port} in 60 s`)
 }
 
 interface Server {
@@ -74,12 +76,15 @@ interface Server {
   port: number
   child: ChildProcess
 }
+const servers: Server[] = []
 
-async function start(name: string, args: (port: number) => string[], ca: string, body: string): Promise<Server> {
+async function start(name: string, args: (port: number) => string[], ca: string, body: string, cwd = here): Promise<Server> {
   const port = await freePort()
-  const child = spawn(process.execPath, args(port), { cwd: checkout, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] })
+  const child = spawn(process.execPath, args(port), { cwd, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] })
+  const server = { name, port, child }
+  servers.push(server) // stopped at the end even when it never answers
   await waitServing(port, ca, body, child)
-  return { name, port, child }
+  return server
 }
 
 function median(values: number[]): number {
@@ -89,7 +94,6 @@ function median(values: number[]): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hitless-serve-cpu-'))
-const servers: Server[] = []
 try {
   const ca = await createCertificateAuthority('bench CA', 1)
   const serving = await issueServingCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 1 })
@@ -101,46 +105,41 @@ try {
 
   const bareScript = fileURLToPath(new URL('servers/bare-https-server.ts', import.meta.url))
   const bare = await start('bare', (port) => [bareScript, cert, key, String(port)], ca.cert, bodies[0]!)
-  servers.push(bare)
-  const hitless = await start(
-    'hitless',
-    (port) => [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', cert, '--tls-key', key, '--log-level', 'info'],
-    ca.cert,
-    bodies[0]!,
-  )
-  servers.push(hitless)
+  const hitless: Server[] = []
+  for (const [i, checkout] of checkouts.entries()) {
+    const serve = (port: number) => [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', cert, '--tls-key', key, '--log-level', 'info']
+    hitless.push(await start(checkouts.length > 1 ? `hitless ${i + 1}` : 'hitless', serve, ca.cert, bodies[0]!, checkout))
+  }
 
   const block = async (server: Server, requests: number) => {
     const before = cpuTicks(server.child.pid!)
     const result = await runLoad({ port: server.port, path: '/validate?timeout=10s', ca: ca.cert, bodies, concurrency: CONCURRENCY, requests, maxSeconds: MAX_SECONDS })
     const ticks = cpuTicks(server.child.pid!) - before
     if (result.errors > 0) throw new Error(`${server.name}: ${result.errors} of ${result.requests} requests failed`)
-    return { micros: (ticks * 1_000_000) / TICKS_PER_SECOND / result.requests, requestsPerSecond: result.requestsPerSecond }
+    return (ticks * 1_000_000) / TICKS_PER_SECOND / result.requests
   }
-  await block(bare, WARMUP)
-  await block(hitless, WARMUP)
+  const all = [bare, ...hitless]
+  for (const server of all) await block(server, WARMUP)
 
-  const rounds: { bare: number; hitless: number; ratio: number }[] = []
+  // µs per review by server name, one entry per round.
+  const rounds: Record<string, number>[] = []
   for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 ? [bare, hitless] : [hitless, bare]
-    const measured = new Map<string, number>()
-    for (const server of order) measured.set(server.name, (await block(server, REQUESTS)).micros)
-    const row = { bare: measured.get('bare')!, hitless: measured.get('hitless')!, ratio: 0 }
-    row.ratio = row.bare / row.hitless
+    const order = round % 2 ? all : [...all].reverse()
+    const row: Record<string, number> = {}
+    for (const server of order) row[server.name] = await block(server, REQUESTS)
     rounds.push(row)
-    console.error(`round ${round}: bare ${row.bare.toFixed(0)} µs, hitless ${row.hitless.toFixed(0)} µs, ratio ${row.ratio.toFixed(2)}`)
+    console.error(`round ${round}: ${all.map((server) => `${server.name} ${row[server.name]!.toFixed(0)} µs (ratio ${(row['bare']! / row[server.name]!).toFixed(2)})`).join(', ')}`)
   }
-  const span = (key: 'bare' | 'hitless' | 'ratio', digits: number) => {
-    const all = rounds.map((r) => r[key])
-    return `${median(all).toFixed(digits)} (${Math.min(...all).toFixed(digits)}–${Math.max(...all).toFixed(digits)})`
-  }
+  const span = (values: number[], digits: number) => `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
   console.log(`${bodyBytes}-byte Deployment UPDATE review, POST /validate, ${CONCURRENCY} keep-alive connections, ${REQUESTS} requests per server per round, ${ROUNDS} rounds; median (range)`)
-  console.log(`checkout: ${checkout}`)
-  console.log(`bare node:https CPU µs/review: ${span('bare', 0)}`)
-  console.log(`hitless serve --cluster off CPU µs/review: ${span('hitless', 0)}`)
-  console.log(`ratio bare / hitless: ${span('ratio', 2)} (goal >= 0.70)`)
-  await writeResult('serve-cpu', { checkout, bodyBytes, concurrency: CONCURRENCY, requests: REQUESTS, rounds })
-  console.log(median(rounds.map((r) => r.hitless)).toFixed(0))
+  console.log(`bare node:https CPU µs/review: ${span(rounds.map((r) => r['bare']!), 0)}`)
+  for (const [i, server] of hitless.entries()) {
+    const of = checkouts.length > 1 ? ` (${checkouts[i]})` : ''
+    console.log(`hitless serve --cluster off CPU µs/review${of}: ${span(rounds.map((r) => r[server.name]!), 0)}`)
+    console.log(`ratio bare / hitless${of}: ${span(rounds.map((r) => r['bare']! / r[server.name]!), 2)} (goal >= 0.70)`)
+  }
+  await writeResult('serve-cpu', { checkouts, bodyBytes, concurrency: CONCURRENCY, requests: REQUESTS, rounds })
+  console.log(median(rounds.map((r) => r[hitless[0]!.name]!)).toFixed(0))
 } finally {
   for (const server of servers) server.child.kill('SIGTERM')
   await rm(dir, { recursive: true, force: true })

@@ -63,6 +63,8 @@ export interface ReferentialJudges {
 /** The check() of a referential rule: find the subject, make sure the cluster view is usable, judge. */
 export function referentialCheck(ruleId: string, judges: ReferentialJudges): Rule['check'] {
   return ({ review, settings }) => {
+    // Nothing to judge against without a cluster: build no records (a review with --cluster off).
+    if (!settings.cluster) return []
     const subject = subjectOf(review)
     if (!subject) return []
     const cluster = usableCluster(settings, ruleId)

@@ -57,7 +57,7 @@ function random(seed: number) {
 const ZONES = ['z1', 'z2', 'z3']
 const POOLS = ['general', 'gpu', 'big']
 const TAINTS: Taint[][] = [[], [], [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }], [{ key: 'spot', effect: 'NoExecute' }]]
-const SIZES = [
+const SIZES: Record<string, number>[] = [
   { cpu: 2000, memory: 4, pods: 110 },
   { cpu: 4000, memory: 16, pods: 110 },
   { cpu: 32000, memory: 128, pods: 110, 'nvidia.com/gpu': 4 },

@@ -10,7 +10,7 @@
 //    (servingContainers.nonServingPortNames).
 // Always left out: init containers that are not native sidecars, and servingContainers.ignore.
 import { servicesSelecting } from '../cluster/view.ts'
-import type { ServiceRecord } from '../cluster/records.ts'
+import type { ServiceRecord } from '../cluster/service-records.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'
 import type { ContainerPort, PodTemplate } from '../workloads/pod-template.ts'

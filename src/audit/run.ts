@@ -1,10 +1,11 @@
 // Audits a set of objects the way the webhook would judge them, with the set itself as the cluster:
 // a Service in one file is checked against Deployments in others, by namespace. Exemptions, modes
 // (config and Namespace labels in the set) and actions mean what they mean in the webhook.
-import { ingest, OTHER_POD_OWNERS } from '../cluster/ingest.ts'
+import { CACHED_KINDS, ingest, OTHER_POD_OWNERS } from '../cluster/ingest.ts'
 import { ClusterStore } from '../cluster/store.ts'
 import type { Config } from '../config/load.ts'
 import { apiGroupOf } from '../model/api-group.ts'
+import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { findingOutcome, type FindingOutcome } from '../engine/decide.ts'
 import { judge } from '../engine/judge.ts'
 import { buildPolicy } from '../engine/policy.ts'
@@ -46,9 +47,12 @@ function placed(object: KubeObject, defaultNamespace: string): KubeObject {
  */
 function isCustomResource(object: KubeObject): boolean {
   const group = apiGroupOf(object)
-  if (!group.includes('.') || group.endsWith('.k8s.io') || OTHER_POD_OWNERS[object.kind ?? ''] === group) return false
+  if (!group.includes('.') || group.endsWith('.k8s.io') || OTHER_POD_OWNERS[object.kind ?? ''] === group || isKnownNonPodMaker(object.kind ?? '', group)) return false
   return true
 }
+
+/** A kind hitless reads and knows makes no pods (a ServiceMonitor): never an unknown pod maker. */
+const isKnownNonPodMaker = (kind: string, group: string) => CACHED_KINDS[kind] === group && !(POD_TEMPLATE_KINDS as readonly string[]).includes(kind)
 
 /** Workload API versions that current API servers no longer serve (and since which version). */
 const REMOVED_VERSIONS: Record<string, string> = {
@@ -81,7 +85,7 @@ export function auditManifests(manifests: Manifest[], config: Config, options: A
   const store = new ClusterStore({ offline: !options.liveSet })
   for (const { object } of placedManifests) {
     ingest(store, object.kind!, object)
-    if (isCustomResource(object) && object.metadata?.namespace) store.noteCustomResource(object.metadata.namespace, object.kind!)
+    if (isCustomResource(object) && object.metadata?.namespace) store.noteCustomResource(object.metadata.namespace, object.kind!, object.metadata.name ?? '')
   }
   const policy = buildPolicy(config, { cluster: store, ...(options.clusterVersion ? { clusterVersion: options.clusterVersion, liveCluster: true } : {}) })
   const environment = { now: () => options.now ?? new Date(), namespaces: store }

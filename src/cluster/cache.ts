@@ -16,6 +16,7 @@ import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/node-record.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
+import type { MonitorRecord } from './monitors.ts'
 import type { ClusterView } from './view.ts'
 
 export interface ClusterCacheOptions {
@@ -182,6 +183,10 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   nodes(): Iterable<NodeRecord> {
     return this.store.nodes()
+  }
+
+  monitors(namespace: string): MonitorRecord[] {
+    return this.store.monitors(namespace)
   }
 }
 

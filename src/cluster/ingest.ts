@@ -9,6 +9,7 @@ import { shared, workloadRecord, type WorkloadRecord } from './records.ts'
 import { nodeRecord, type NodeRecord } from '../scheduling/node-record.ts'
 import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
+import { monitorRecord, type MonitorRecord } from './monitors.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
 /** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
@@ -35,6 +36,7 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   else if (kind === 'ReferenceGrant') store.deleteGrant(namespace, name)
   else if (kind === 'PodDisruptionBudget') store.deletePdb(namespace, name)
   else if (kind === 'HorizontalPodAutoscaler') store.deleteHpa(namespace, name)
+  else if (kind === 'ServiceMonitor' || kind === 'PodMonitor') store.deleteMonitor(kind, namespace, name)
   else store.deleteWorkload(kind, namespace, name)
 }
 
@@ -61,6 +63,7 @@ export type Entry =
   | { kind: 'ReferenceGrant'; record: GrantRecord }
   | { kind: 'PodDisruptionBudget'; record: PdbRecord }
   | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
+  | { kind: 'Monitor'; record: MonitorRecord }
   | { kind: 'Workload'; record: WorkloadRecord }
 
 export function toEntry(kind: string, object: KubeObject): Entry | undefined {
@@ -80,6 +83,7 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
     const record = hpaRecord(object)
     return record ? { kind, record } : undefined
   }
+  if (kind === 'ServiceMonitor' || kind === 'PodMonitor') return { kind: 'Monitor', record: monitorRecord(kind, object) }
   const record = workloadRecord(kind, object)
   return record ? { kind: 'Workload', record: shared(record) } : undefined
 }
@@ -100,5 +104,6 @@ function put(store: ClusterStore, entry: Entry): void {
   else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
   else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
   else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
+  else if (entry.kind === 'Monitor') store.putMonitor(entry.record)
   else store.putWorkload(entry.record)
 }

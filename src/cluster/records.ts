@@ -26,6 +26,8 @@ export interface WorkloadRecord {
   ports: readonly DeclaredPort[]
   /** The replicas it asks for (spec.replicas, 1 when unset), for kinds with a scale; absent for others. */
   replicas?: number
+  /** A StatefulSet's governing Service (spec.serviceName): it exists in the cluster, whether or not a file holds it. */
+  serviceName?: string
 }
 
 
@@ -134,6 +136,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
   const template: Template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : templateOf(kind, object)
   const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
   const replicas = replicasOf(kind, object.spec)
+  const serviceName = kind === 'StatefulSet' ? object.spec?.['serviceName'] : undefined
   return {
     kind,
     namespace: meta.namespace ?? '',
@@ -142,5 +145,6 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     ...(podLabels ? { podLabels } : {}),
     ports: Object.freeze(declaredPorts(template?.spec)),
     ...(replicas !== undefined ? { replicas } : {}),
+    ...(typeof serviceName === 'string' && serviceName !== '' ? { serviceName } : {}),
   }
 }

@@ -13,6 +13,13 @@ export interface ServiceRecord {
   name: string
   selector: Readonly<Record<string, string>>
   ports: readonly ServicePort[]
+  /** Its own labels, for ServiceMonitor selectors (absent when it has none). */
+  labels?: Readonly<Record<string, string>>
+  /**
+   * Prometheus scrapes it through its endpoints (annotation prometheus.io/scrape: "true"): on the port
+   * prometheus.io/port names, or on every port when it names none.
+   */
+  scraped?: { port?: number }
 }
 
 type ServiceSpec = { selector?: Record<string, string>; type?: string; ports?: { name?: string; port?: number; targetPort?: string | number }[] }
@@ -33,11 +40,16 @@ export function servicePorts(object: KubeObject): readonly ServicePort[] {
 export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
   const spec = (object.spec ?? {}) as ServiceSpec
   if (spec.type === 'ExternalName' || !spec.selector || Object.keys(spec.selector).length === 0) return undefined
+  const labels = object.metadata?.labels
+  const annotations = object.metadata?.annotations ?? {}
+  const scrapePort = Number(annotations['prometheus.io/port'])
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
     ports: servicePorts(object),
+    ...(labels && Object.keys(labels).length > 0 ? { labels: Object.freeze(sortedLabels(labels)) } : {}),
+    ...(annotations['prometheus.io/scrape'] === 'true' ? { scraped: Number.isInteger(scrapePort) && scrapePort > 0 ? { port: scrapePort } : {} } : {}),
   }
 }
 

@@ -4,6 +4,7 @@
 // namespace name is stored once.
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
 import { routeBackends, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
+import { watchesNamespace, type MonitorRecord } from './monitors.ts'
 import type { NodeRecord } from '../scheduling/node-record.ts'
 import { NodeShapes } from '../scheduling/node-shapes.ts'
 import { selectorSelects, type LabelSelector } from './label-selectors.ts'
@@ -17,7 +18,8 @@ import { NamespaceIndex } from './namespace-index.ts'
 /** A complete, trusted view of what it holds; the live cache adds staleness on top. */
 export class ClusterStore implements NamespaceDirectory, ClusterView {
   private readonly namespaces = new Map<string, NamespaceIndex>()
-  private readonly customResources = new Map<string, string>()
+  /** Offline sets: the custom resources of each namespace, in file order (an operator may turn them into pods). */
+  private readonly customResources = new Map<string, { kind: string; name: string }[]>()
   /** A set of manifests rather than a cluster: it may not hold every maker of pods. */
   readonly offline: boolean
 
@@ -105,6 +107,22 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     return this.nodeRecords
   }
 
+  /** ServiceMonitors and PodMonitors by `namespace/Kind/name`: few, and they may look into other namespaces. */
+  private readonly monitorRecords = new Map<string, MonitorRecord>()
+
+  putMonitor(record: MonitorRecord): void {
+    this.monitorRecords.set(`${record.namespace}/${record.kind}/${record.name}`, record)
+  }
+
+  deleteMonitor(kind: string, namespace: string, name: string): void {
+    this.monitorRecords.delete(`${namespace}/${kind}/${name}`)
+  }
+
+  /** The monitors that look in `namespace` (their own, and others' with a namespaceSelector naming it). */
+  monitors(namespace: string): MonitorRecord[] {
+    return [...this.monitorRecords.values()].filter((monitor) => watchesNamespace(monitor, namespace))
+  }
+
   /** Routes that send traffic into another namespace, by `namespace/Kind/name` (few; scanned on a Service change). */
   private readonly crossNamespaceRoutes = new Map<string, RouteRecord>()
 
@@ -164,6 +182,10 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   clearKind(kind: string): void {
     if (kind === 'Namespace') return this.namespaceInfo.clear()
     if (kind === 'Node') return this.nodeRecords.clear()
+    if (kind === 'ServiceMonitor' || kind === 'PodMonitor') {
+      for (const [key, monitor] of this.monitorRecords) if (monitor.kind === kind) this.monitorRecords.delete(key)
+      return
+    }
     if (kind === 'HTTPRoute' || kind === 'GRPCRoute') for (const [key, route] of this.crossNamespaceRoutes) if (route.kind === kind) this.crossNamespaceRoutes.delete(key)
     for (const [name, index] of this.namespaces) {
       if (kind === 'Service') {
@@ -233,17 +255,39 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   }
 
   /** Offline sets: a custom resource seen in a namespace (an operator may turn it into pods). */
-  noteCustomResource(namespace: string, kind: string): void {
-    if (!this.customResources.has(namespace)) this.customResources.set(namespace, kind)
+  noteCustomResource(namespace: string, kind: string, name = ''): void {
+    const known = this.customResources.get(namespace)
+    if (known) known.push({ kind, name })
+    else this.customResources.set(namespace, [{ kind, name }])
   }
 
-  /** Offline sets only (see ClusterView.podMakersUnknown); a live store never notes anything. */
-  podMakersUnknown(namespace: string): string | undefined {
+  /**
+   * Offline sets only (see ClusterView.podMakersUnknown); a live store never notes anything. With the
+   * labels of the pods in question, the custom resource they point at is named (an operator labels its
+   * pods with its kind or the resource's name: `prometheus: k8s`, `app.kubernetes.io/name: alertmanager`).
+   */
+  podMakersUnknown(namespace: string, podLabels?: Readonly<Record<string, string>>): string | undefined {
     if (!this.offline) return undefined
-    const custom = this.customResources.get(namespace)
-    if (custom) return `the files hold a ${custom} in ${namespace}, and an operator may create its pods`
+    const custom = this.customResourceText(namespace, podLabels)
+    if (custom) return `${custom.text}, and an operator may create ${custom.one ? 'its' : 'their'} pods`
     if ((this.namespaces.get(namespace)?.workloadCount ?? 0) === 0) return `the files hold no workload of namespace ${namespace}`
     return undefined
+  }
+
+  operatorMayCreate(namespace: string, what: string): string | undefined {
+    const custom = this.offline ? this.customResourceText(namespace) : undefined
+    return custom ? `${custom.text}, and an operator may create ${what}` : undefined
+  }
+
+  /** `the files hold an Alertmanager in monitoring`: the custom resource the pod labels point at, or all of them. */
+  private customResourceText(namespace: string, podLabels?: Readonly<Record<string, string>>): { text: string; one: boolean } | undefined {
+    const custom = this.customResources.get(namespace)
+    if (!custom) return undefined
+    const resource = podLabels ? pointedAt(custom, podLabels) : undefined
+    const kinds = [...new Set(custom.map((c) => c.kind))]
+    if (!resource && kinds.length > 1) return { text: `the files hold custom resources (${kinds.join(', ')}) in ${namespace}`, one: false }
+    const kind = resource?.kind ?? kinds[0]!
+    return { text: `the files hold ${article(kind)} ${kind} in ${namespace}`, one: true }
   }
 
   workloadsMatching(namespace: string, selector: Readonly<Record<string, string>>): WorkloadRecord[] {
@@ -277,4 +321,13 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     }
     return { namespaces: this.namespaceInfo.size, services, workloads, pdbs, hpas }
   }
+}
+
+/** "an" before a vowel: an Alertmanager, a Prometheus. */
+const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a')
+
+/** The custom resource whose kind the labels name (as a key or a value), else the one whose name they hold. */
+function pointedAt(resources: readonly { kind: string; name: string }[], labels: Readonly<Record<string, string>>) {
+  const words = new Set(Object.entries(labels).flatMap(([key, value]) => [key.split('/').pop()!.toLowerCase(), value.toLowerCase()]))
+  return resources.find((r) => words.has(r.kind.toLowerCase())) ?? resources.find((r) => r.name !== '' && words.has(r.name.toLowerCase()))
 }

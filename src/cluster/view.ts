@@ -7,6 +7,7 @@ import type { ServiceInfo, ServiceRecord } from './service-records.ts'
 import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/node-record.ts'
+import type { MonitorRecord } from './monitors.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -28,6 +29,8 @@ export interface ClusterView {
   /** Routes that send traffic to Services of the namespace (its own and other namespaces'). */
   routesTo(namespace: string): RouteRecord[]
   referenceGrants(namespace: string): Iterable<GrantRecord>
+  /** The ServiceMonitors and PodMonitors that look in a namespace (what Prometheus scrapes there). */
+  monitors(namespace: string): MonitorRecord[]
   /** The cluster's Nodes (in an audit: the Node objects among the files, usually none). */
   nodes(): Iterable<NodeRecord>
   /**
@@ -35,7 +38,12 @@ export interface ClusterView {
    * resource an operator turns into pods, or with no workload of that namespace at all), or undefined
    * when it can (a live cluster sees the pods themselves).
    */
-  podMakersUnknown?(namespace: string): string | undefined
+  podMakersUnknown?(namespace: string, podLabels?: Readonly<Record<string, string>>): string | undefined
+  /**
+   * Offline sets: why an object the files lack may still exist (`what`, made by an operator from a
+   * custom resource the files hold in the namespace), or undefined.
+   */
+  operatorMayCreate?(namespace: string, what: string): string | undefined
 }
 
 export function servicesSelecting(view: ClusterView, namespace: string, labels: Readonly<Record<string, string>>): ServiceRecord[] {

@@ -68,7 +68,9 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
   lines.push(
     '',
     'What the policies cannot do that the webhook does (docs/cel-policies.md):',
-    '- Services decide nothing: a container is serving when it declares a port not named for metrics or health.',
+    '- Services decide nothing (CEL sees the object alone, never a Service, ServiceMonitor or Ingress): a container is',
+    '  serving when it declares a port not named for metrics or health. The webhook judges by the Services: only the',
+    '  containers whose ports a client Service targets (a sidecar alone, when only its port is), none behind metrics-only Services.',
     '- No clock: an expired hitless.dev/exempt-until still exempts; `hitless audit --cluster` lists them.',
     '- UPDATEs that keep a violation the object already had pass without a warning (allowExistingViolations).',
     '- A shell preStop script counts its first three sleeps.',

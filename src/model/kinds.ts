@@ -34,6 +34,8 @@ export const KINDS = {
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', namespaced: true, olderVersions: ['v1beta1'], optional: true },
   GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', namespaced: true, optional: true },
   ReferenceGrant: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'referencegrants', namespaced: true, olderVersions: ['v1beta1'], optional: true },
+  ServiceMonitor: { group: 'monitoring.coreos.com', version: 'v1', resource: 'servicemonitors', namespaced: true, optional: true },
+  PodMonitor: { group: 'monitoring.coreos.com', version: 'v1', resource: 'podmonitors', namespaced: true, optional: true },
   Node: { group: '', version: 'v1', resource: 'nodes', namespaced: false },
 } as const satisfies Record<string, KindInfo>
 

@@ -88,7 +88,8 @@ export function referrerFinding(view: ClusterView, review: ReviewInput, problem:
   if (review.audit) {
     const noServices = problem.missingIn !== undefined && view.podMakersUnknown !== undefined && view.serviceNames(problem.missingIn).length === 0
     if (noServices) return { message: `${problem.notInFiles}; they hold no Service of namespace ${problem.missingIn}, so the audit cannot tell`, fix: problem.fix, atMostWarn: true }
-    const unknown = problem.noPods ? view.podMakersUnknown?.(namespaceOf(review, review.object!)) : undefined
+    // An operator that turns custom resources into pods may make Services too (Rook's dashboard Service).
+    const unknown = problem.noPods ? view.podMakersUnknown?.(namespaceOf(review, review.object!)) : problem.missingIn !== undefined ? view.operatorMayCreate?.(problem.missingIn, 'the Service') : undefined
     return unknown ? { message: `${problem.message}; ${unknown}, so the audit cannot tell`, fix: problem.fix, atMostWarn: true } : { message: problem.message, fix: problem.fix }
   }
   if (review.operation === 'CREATE') return { message: `${problem.message} (yet)`, fix: problem.fix, atMostWarn: true }

@@ -1,13 +1,13 @@
 // liveness-probe: a liveness probe that runs the same check as the readiness probe and gives up no
 // later than it does restarts an overloaded pod at the moment it should only be taken out of rotation:
 // load turns into restarts, and restarts into 502s. Different checks, or a liveness probe that waits
-// longer (failureThreshold × periodSeconds) than the readiness probe, are fine.
+// longer (failureThreshold × periodSeconds) than the readiness probe, are fine. Only serving containers
+// (src/rules/serving.ts): where nothing takes a container out of rotation, there is no rotation to lose.
 import { isDeepStrictEqual } from 'node:util'
-import { longRunningContainers } from '../workloads/containers.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
-import { POD_SPEC_SCOPE } from './serving.ts'
+import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import { findingCel } from './cel.ts'
 
 const HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const
@@ -33,10 +33,10 @@ export const livenessProbe = defineRule({
   remedy: 'a longer liveness window (failureThreshold × periodSeconds) than the readiness one, or a lighter liveness check',
   defaultAction: 'warn',
   ...POD_SPEC_SCOPE,
-  check({ review }) {
+  check({ review, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    return longRunningContainers(template).flatMap(({ container, path }) => {
+    return servingSlots(review, template, settings).flatMap(({ container, path, why }) => {
       const liveness = container.livenessProbe
       const readiness = container.readinessProbe
       if (!liveness || !readiness || typeof liveness !== 'object' || typeof readiness !== 'object') return []
@@ -52,6 +52,7 @@ export const livenessProbe = defineRule({
           message:
             `container "${container.name}" livenessProbe gives up after ${live.window}s (${live.failures} × ${live.period}s), no later than its readinessProbe ` +
             `(${ready.window}s, ${ready.failures} × ${ready.period}s) on the same check: raise livenessProbe.failureThreshold to ${failures} (or its periodSeconds), or probe something lighter`,
+          because: `serving: ${why}`,
           fix: containerFixSnippet(path, container.name, { livenessProbe: { failureThreshold: failures } }),
         },
       ]
@@ -72,10 +73,11 @@ export const livenessProbe = defineRule({
       const r = timing(ready)
       const text = (t: { period: string; failures: string; window: string }) => `string(${t.window}) + 's, ' + string(${t.failures}) + ' × ' + string(${t.period}) + 's'`
       const failures = `string(${r.window} / ${l.period} * 2 + 1)`
-      return `${scope.longRunning}.filter(c, has(${live}) && has(${ready}) && ${same} && ${l.window} <= ${r.window}).map(c, ${findingCel({
+      return `${scope.serving}.filter(c, has(${live}) && has(${ready}) && ${same} && ${l.window} <= ${r.window}).map(c, ${findingCel({
         container: 'c.name',
         message:
           `'container "' + c.name + '" livenessProbe gives up after ' + string(${l.window}) + 's (' + string(${l.failures}) + ' × ' + string(${l.period}) + 's), no later than its readinessProbe (' + ${text(r)} + ') on the same check: raise livenessProbe.failureThreshold to ' + ${failures} + ' (or its periodSeconds), or probe something lighter'`,
+        because: scope.servingBecause('c'),
         fix: `${scope.specField} + '.' + ${scope.listOf('c.name')} + '[' + c.name + '].livenessProbe.failureThreshold: ' + ${failures}`,
       })})`
     },

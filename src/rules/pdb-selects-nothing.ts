@@ -52,7 +52,7 @@ function judgePdb(view: ClusterView, review: ReviewInput, namespace: string): Ru
     }
   }
   if (!review.audit) return [{ message: `${where} (yet)`, fix, atMostWarn: true }]
-  const unknown = view.podMakersUnknown?.(namespace)
+  const unknown = view.podMakersUnknown?.(namespace, selector.matchLabels ?? undefined)
   return unknown ? [{ message: `${where}; ${unknown}, so the audit cannot tell`, fix, atMostWarn: true }] : [{ message: where, fix }]
 }
 

@@ -1,6 +1,6 @@
 // requests-fit-nodes: a pod template whose effective request (as kube-scheduler computes it:
 // src/scheduling/requests.ts) exceeds the allocatable of every node it could be scheduled on (its
-// nodeSelector, required node affinity and NoSchedule/NoExecute taints: src/scheduling/nodes.ts). Such
+// nodeSelector, required node affinity and NoSchedule/NoExecute taints: src/scheduling/node-filter.ts). Such
 // pods stay Pending for ever and the rollout never finishes: the old pods keep serving, but the
 // Deployment is stuck mid-rollout and the next incident meets half a release (seed 004).
 // Reads a lean Node cache; an audit of files knows nodes only when the files hold Node objects, so the

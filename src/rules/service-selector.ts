@@ -37,7 +37,7 @@ function judgeService(view: ClusterView, subject: Extract<Subject, { type: 'serv
   // An admission CREATE may precede its pods; an audited manifest set describes the whole state,
   // unless it cannot know who makes the pods (an operator's custom resource, no workload at all).
   if (!review.audit) return [{ message: `${where} (yet)`, fix, atMostWarn: true }]
-  const unknown = view.podMakersUnknown?.(subject.namespace)
+  const unknown = view.podMakersUnknown?.(subject.namespace, service.selector)
   return unknown ? [{ message: `${where}; ${unknown}, so the audit cannot tell`, fix, atMostWarn: true }] : [{ message: where, fix }]
 }
 

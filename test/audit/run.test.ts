@@ -53,6 +53,64 @@ spec: {selector: {app.kubernetes.io/name: prometheus}, ports: [{port: 9090}]}
   t.same(summary(live), ['deny service-selector Service/lonely'], 'a live cluster sees every pod: deny')
 })
 
+t.test('an operator\'s custom resources: the one the pod labels point at is named, with the right article', async (t) => {
+  const set = `apiVersion: monitoring.coreos.com/v1
+kind: Alertmanager
+metadata: {name: main}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other}
+spec: {template: {metadata: {labels: {app: other}}, spec: {containers: [{name: o, image: o}]}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: prometheus-k8s}
+spec: {minAvailable: 1, selector: {matchLabels: {app.kubernetes.io/name: prometheus, prometheus: k8s}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: alertmanager-main}
+spec: {maxUnavailable: 1, selector: {matchLabels: {alertmanager: main}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: grafana}
+spec: {selector: {app: grafana}, ports: [{port: 3000}]}
+`
+  const { findings } = auditManifests(parseManifests(set, 'm.yaml').manifests, configFrom(), { defaultNamespace: 'monitoring' })
+  const message = (name: string) => findings.find((f) => f.object.name === name)!.message
+  t.match(message('prometheus-k8s'), /; the files hold a Prometheus in monitoring, and an operator may create its pods, so the audit cannot tell$/)
+  t.match(message('alertmanager-main'), /; the files hold an Alertmanager in monitoring, and an operator may create its pods, so the audit cannot tell$/)
+  t.match(message('grafana'), /; the files hold custom resources \(Alertmanager, Prometheus\) in monitoring, and an operator may create their pods, so the audit cannot tell$/, 'labels that point at none: all of them')
+  t.ok(findings.every((f) => f.level === 'warn'))
+})
+
+t.test('an Ingress backend the files lack, beside an operator\'s custom resources: the operator may make the Service', async (t) => {
+  const set = `apiVersion: ceph.rook.io/v1
+kind: CephCluster
+metadata: {name: rook-ceph}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec: {selector: {app: other}, ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: dashboard}
+spec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: rook-ceph-mgr-dashboard, port: {number: 8443}}}}]}}]}
+`
+  const { findings } = auditManifests(parseManifests(set, 'r.yaml').manifests, configFrom(), { defaultNamespace: 'rook-ceph' })
+  const ingress = findings.find((f) => f.rule === 'ingress-backend')!
+  t.equal(ingress.level, 'warn')
+  t.match(ingress.message, /which does not exist; the files hold a CephCluster in rook-ceph, and an operator may create the Service, so the audit cannot tell$/)
+})
+
 t.test('exemptions, modes and actions mean what they mean in the webhook', async (t) => {
   const text = `apiVersion: apps/v1
 kind: Deployment

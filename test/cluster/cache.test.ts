@@ -237,7 +237,8 @@ t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, 
   t.ok(await cache.waitForSync(5000), 'synced, the missing CRD included')
   t.equal(cache.unavailable(), undefined, 'usable')
   t.equal(cache.readiness().ready, true)
-  t.same(cache.readiness().reasons, [], 'an absent kind is no reason to be unready')
+  // Watches open one by one after the lists: wait (bounded) for them all.
+  await eventually(t, () => cache.readiness().reasons.length === 0, 'an absent kind is no reason to be unready')
   const states = Object.fromEntries(cache.readiness().kinds.map((k) => [k.kind, k]))
   t.match(states['PodDisruptionBudget'], { path: '/apis/policy/v1beta1/poddisruptionbudgets', watching: true })
   t.match(states['HorizontalPodAutoscaler'], { path: '/apis/autoscaling/v2beta2/horizontalpodautoscalers' })
@@ -250,4 +251,18 @@ t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, 
   // Watch events arrive on the version the cache settled on.
   fake.add({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'late', namespace: 'shop' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } })
   await eventually(t, () => [...cache.disruptionBudgets('shop')].some((p) => p.name === 'late'), 'a PDB created later arrives by watch')
+})
+
+t.test('ServiceMonitors and PodMonitors: listed and watched where the CRDs are served, with their namespace selectors', async (t) => {
+  const monitor = (kind: 'ServiceMonitor' | 'PodMonitor', name: string, namespace: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'monitoring.coreos.com/v1', kind, metadata: { name, namespace }, spec })
+  const { fake, cache } = await setup(t, [
+    monitor('ServiceMonitor', 'operator', 'monitoring', { selector: { matchLabels: { app: 'operator' } }, namespaceSelector: { matchNames: ['shop'] }, endpoints: [{ port: 'https' }] }),
+    monitor('PodMonitor', 'envoy', 'shop', { selector: {}, podMetricsEndpoints: [{ port: 'http-envoy-prom' }] }),
+  ])
+  cache.start()
+  t.ok(await cache.waitForSync(5000), 'synced')
+  t.same(cache.monitors('shop').map((m) => `${m.kind}/${m.namespace}/${m.name}:${m.ports.join()}`).sort(), ['PodMonitor/shop/envoy:http-envoy-prom', 'ServiceMonitor/monitoring/operator:https'])
+  t.same(cache.monitors('other'), [], 'a monitor looks only where its namespaceSelector says')
+  fake.remove(monitor('PodMonitor', 'envoy', 'shop', {}))
+  await eventually(t, () => cache.monitors('shop').length === 1, 'DELETED PodMonitor')
 })

@@ -150,6 +150,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const handled = handleAdmission(request.body, endpoint, options.policy(), options.environment)
       const latencyMs = Math.round(reply.elapsedTime * 1000) / 1000
       metrics.observe(handled, reply.elapsedTime / 1000)
+      metrics.runtime?.reviewOn(request.raw.socket)
       const level = handled.log.decision === 'bad-request' ? 'warn' : 'info'
       request.log[level]({ ...handled.log, latencyMs }, 'admission decision')
       return reply.code(handled.statusCode).send(handled.body)

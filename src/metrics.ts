@@ -3,6 +3,7 @@
 // report what happened to real objects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { HandledReview } from './admission/handle.ts'
+import { createRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics.ts'
 
 export interface Metrics {
   registry: Registry
@@ -11,6 +12,8 @@ export interface Metrics {
   certificateExpiry(expiry: Date): void
   /** A request refused before it was read: over the body limit, or no room in the in-flight budget. */
   refused(reason: 'too-large' | 'overloaded' | 'too-complex'): void
+  /** Event loop, GC and connections, with the process metrics (a serving replica). */
+  runtime?: RuntimeMetrics
 }
 
 export interface CachedKindState {
@@ -34,6 +37,7 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
   if (options.processMetrics) collectDefaultMetrics({ register: registry })
+  const runtime = options.processMetrics ? createRuntimeMetrics(registry) : undefined
   const cacheState = options.cacheState
   if (cacheState) {
     new Gauge({
@@ -144,6 +148,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   })
   return {
     registry,
+    ...(runtime ? { runtime } : {}),
     refused(reason) {
       refusedRequests.inc({ reason })
     },

@@ -1,6 +1,7 @@
 // The outside world: listen with TLS, answer signals, close gracefully. Everything else is in app.ts.
 import { X509Certificate } from 'node:crypto'
 import type { Server } from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
@@ -70,6 +71,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   // Each idle TLS connection costs tens of KiB; past this, new connections are refused at once.
   app.server.maxConnections = options.maxConnections ?? 1024
+  // New TLS connections vs resumed ones: each new one costs the API server a handshake.
+  if (metrics.runtime) {
+    const runtime = metrics.runtime
+    app.server.on('secureConnection', (socket: TLSSocket) => runtime.tlsConnection(socket))
+    app.addHook('onClose', (_instance, done) => {
+      runtime.stop()
+      done()
+    })
+  }
   await app.listen({ host: options.host, port: options.port })
   const installed = (expiry: Date, cert: string) => {
     metrics.certificateExpiry(expiry)

@@ -93,3 +93,25 @@ export function deploymentReview(uid: string, compliant = true) {
     },
   }
 }
+
+/**
+ * The same Deployment as an UPDATE, as the API server sends a `kubectl apply` that changes the image:
+ * the new object in full and the stored one before it (about 6.7 KB of compact JSON).
+ */
+export function deploymentUpdateReview(uid: string) {
+  const review = deploymentReview(uid)
+  const object = review.request.object
+  const [app, ...rest] = object.spec.template.spec.containers
+  const oldSpec = { ...object.spec, template: { ...object.spec.template, spec: { ...object.spec.template.spec, containers: [{ ...app!, image: 'registry.example.com/shop/checkout:2.14.2' }, ...rest] } } }
+  const oldObject = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: 'checkout', namespace: 'shop', uid: object.metadata.uid, generation: 1, labels: object.metadata.labels }, spec: oldSpec }
+  return {
+    ...review,
+    request: {
+      ...review.request,
+      operation: 'UPDATE',
+      object: { ...object, metadata: { ...object.metadata, generation: 2 } },
+      oldObject,
+      options: { kind: 'UpdateOptions', apiVersion: 'meta.k8s.io/v1', fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' },
+    },
+  }
+}

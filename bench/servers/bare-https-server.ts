@@ -5,7 +5,7 @@ import { createServer } from 'node:https'
 import { reportCpuOnSignal } from '../lib/cpu-report.ts'
 
 reportCpuOnSignal()
-const [certPath, keyPath] = process.argv.slice(2) as [string, string]
+const [certPath, keyPath, port = '0'] = process.argv.slice(2) as [string, string, string?]
 const server = createServer({ cert: readFileSync(certPath), key: readFileSync(keyPath), minVersion: 'TLSv1.2' }, (req, res) => {
   const chunks: Buffer[] = []
   req.on('data', (c: Buffer) => chunks.push(c))
@@ -16,7 +16,7 @@ const server = createServer({ cert: readFileSync(certPath), key: readFileSync(ke
     res.end(body)
   })
 })
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(port), '127.0.0.1', () => {
   const address = server.address()
   process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`)
 })

@@ -2,7 +2,7 @@
 // which Services or pods they scrape, and on which ports. "Serving" reads them to tell a scrape target
 // from a Service clients use (src/rules/metrics-only.ts).
 import type { KubeObject } from '../model/types.ts'
-import type { LabelSelector } from './records.ts'
+import type { LabelSelector } from './label-selectors.ts'
 
 export type MonitorKind = 'ServiceMonitor' | 'PodMonitor'
 

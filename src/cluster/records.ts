@@ -3,6 +3,7 @@
 // they are mostly unique per object, and an intern table keyed by them would keep a key per label set.
 import type { KubeObject } from '../model/types.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
+import type { ServiceRecord } from './service-records.ts'
 
 export interface DeclaredPort {
   name?: string
@@ -29,55 +30,6 @@ export interface WorkloadRecord {
   serviceName?: string
 }
 
-/**
- * A PodDisruptionBudget (policy/v1 or v1beta1): what it selects and what it keeps available. The
- * record is its own selector (matchLabels, matchExpressions), one object less per PDB; read it
- * through selectorOf(), which also knows the PDBs that select nothing.
- */
-export interface PdbRecord extends LabelSelector {
-  namespace: string
-  name: string
-  /** It selects no pods at all (no selector; or an empty one in policy/v1beta1). */
-  selectsNothing?: true
-  minAvailable?: number | string
-  maxUnavailable?: number | string
-}
-
-/** What a PDB selects, or undefined when it selects no pods at all. */
-export function selectorOf(pdb: PdbRecord): LabelSelector | undefined {
-  return pdb.selectsNothing ? undefined : pdb
-}
-
-/** A HorizontalPodAutoscaler (autoscaling/v2, v2beta2): what it scales and within which bounds (flat: one object per HPA). */
-export interface HpaRecord {
-  namespace: string
-  name: string
-  targetGroup: string
-  targetKind: string
-  targetName: string
-  minReplicas: number
-  maxReplicas: number
-}
-
-export interface ServicePort {
-  name?: string
-  port: number
-  targetPort: string | number
-}
-
-export interface ServiceRecord {
-  namespace: string
-  name: string
-  selector: Readonly<Record<string, string>>
-  ports: readonly ServicePort[]
-  /** Its own labels, for ServiceMonitor selectors (absent when it has none). */
-  labels?: Readonly<Record<string, string>>
-  /**
-   * Prometheus scrapes it through its endpoints (annotation prometheus.io/scrape: "true"): on the port
-   * prometheus.io/port names, or on every port when it names none.
-   */
-  scraped?: { port?: number }
-}
 
 const interned = new Map<string, object>()
 let internedBytes = 0
@@ -109,7 +61,7 @@ export function internedSize(): { entries: number; bytes: number } {
   return { entries: interned.size, bytes: internedBytes }
 }
 
-function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
+export function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
   const keys = Object.keys(labels ?? {}).sort()
   return Object.fromEntries(keys.map((k) => [k, String(labels![k])]))
 }
@@ -195,168 +147,4 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     ...(replicas !== undefined ? { replicas } : {}),
     ...(typeof serviceName === 'string' && serviceName !== '' ? { serviceName } : {}),
   }
-}
-
-/** The API group of an apiVersion ("apps/v1" → "apps", "v1" → ""). */
-const groupOfApiVersion = (apiVersion: unknown) => (typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0]! : '')
-
-const intOrPercent = (value: unknown): number | string | undefined =>
-  (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && value !== '') ? value : undefined
-
-/**
- * The record for a PodDisruptionBudget. policy/v1beta1 and v1 differ on one thing: an empty selector
- * selects nothing in v1beta1 and every pod of the namespace in v1 (the API server converts a v1beta1
- * empty selector into one that matches nothing, so a v1 read of it still selects nothing).
- */
-export function pdbRecord(object: KubeObject): PdbRecord {
-  const spec = (object.spec ?? {}) as { selector?: LabelSelector | null; minAvailable?: unknown; maxUnavailable?: unknown }
-  const v1beta1 = object.apiVersion === 'policy/v1beta1'
-  const selector = spec.selector && typeof spec.selector === 'object' ? spec.selector : undefined
-  const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
-  const minAvailable = intOrPercent(spec.minAvailable)
-  const maxUnavailable = intOrPercent(spec.maxUnavailable)
-  const selects = selector && !(empty && v1beta1)
-  return {
-    namespace: object.metadata?.namespace ?? '',
-    name: object.metadata?.name ?? '',
-    ...(!selects ? { selectsNothing: true as const } : {}),
-    ...(selects && selector.matchLabels ? { matchLabels: Object.freeze(sortedLabels(selector.matchLabels)) } : {}),
-    ...(selects && selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}),
-    ...(minAvailable !== undefined ? { minAvailable } : {}),
-    ...(maxUnavailable !== undefined ? { maxUnavailable } : {}),
-  }
-}
-
-/** The record for a HorizontalPodAutoscaler (minReplicas defaults to 1, as the API server sets it). */
-export function hpaRecord(object: KubeObject): HpaRecord | undefined {
-  const spec = (object.spec ?? {}) as { scaleTargetRef?: { apiVersion?: unknown; kind?: unknown; name?: unknown }; minReplicas?: unknown; maxReplicas?: unknown }
-  const ref = spec.scaleTargetRef
-  if (!ref || typeof ref.kind !== 'string' || typeof ref.name !== 'string') return undefined
-  const min = typeof spec.minReplicas === 'number' && Number.isInteger(spec.minReplicas) && spec.minReplicas >= 0 ? spec.minReplicas : 1
-  const max = typeof spec.maxReplicas === 'number' && Number.isInteger(spec.maxReplicas) ? spec.maxReplicas : min
-  return {
-    namespace: object.metadata?.namespace ?? '',
-    name: object.metadata?.name ?? '',
-    targetGroup: groupOfApiVersion(ref.apiVersion),
-    targetKind: ref.kind,
-    targetName: ref.name,
-    minReplicas: min,
-    maxReplicas: max,
-  }
-}
-
-/** Whether `selector` selects the pods of `record`, counting the labels its controller adds. */
-export function selectsPods(selector: Readonly<Record<string, string>>, record: Pick<WorkloadRecord, 'labels' | 'podLabels'>): boolean {
-  for (const key in selector) {
-    if (record.labels[key] === selector[key]) continue
-    const added = record.podLabels?.[key]
-    if (added === '*' || added?.includes(selector[key]!)) continue
-    return false
-  }
-  return true
-}
-
-/** A Kubernetes LabelSelector: matchLabels AND every matchExpression (PDBs, workloads, NetworkPolicies). */
-export interface LabelSelector {
-  matchLabels?: Readonly<Record<string, string>> | null
-  matchExpressions?: readonly { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: readonly string[] | null }[] | null
-}
-
-/** The values a pod of `record` can carry for `key`: its template's, or what its controller adds. */
-function labelValues(record: Pick<WorkloadRecord, 'labels' | 'podLabels'>, key: string): readonly string[] | '*' | undefined {
-  const own = record.labels[key]
-  if (own !== undefined) return [own]
-  return record.podLabels?.[key]
-}
-
-/**
- * Whether `selector` selects the pods of `record`, as the API server's labels.Selector does: every
- * matchLabels pair and every expression must hold (an empty selector selects everything). Labels a
- * controller adds count (see podLabels); a '*' value (a hash) may be anything, so only Exists and
- * DoesNotExist decide on it.
- */
-export function selectorSelects(selector: LabelSelector, record: Pick<WorkloadRecord, 'labels' | 'podLabels'>): boolean {
-  if (selector.matchLabels && !selectsPods(selector.matchLabels, record)) return false
-  for (const expression of selector.matchExpressions ?? []) {
-    const values = labelValues(record, expression.key)
-    const wanted = expression.values ?? []
-    switch (expression.operator) {
-      case 'Exists':
-        if (values === undefined) return false
-        break
-      case 'DoesNotExist':
-        if (values !== undefined) return false
-        break
-      case 'In':
-        if (values === undefined || (values !== '*' && !values.some((v) => wanted.includes(v)))) return false
-        break
-      case 'NotIn':
-        // A pod whose value is unknown ('*') or one of several may still be outside the set.
-        if (values !== undefined && values !== '*' && values.every((v) => wanted.includes(v))) return false
-        break
-      default:
-        return false
-    }
-  }
-  return true
-}
-
-/** Label keys controllers add to pods: a selector on them cannot use the template-label index. */
-export const CONTROLLER_POD_LABEL_KEYS = new Set([
-  'statefulset.kubernetes.io/pod-name',
-  'apps.kubernetes.io/pod-index',
-  'controller-revision-hash',
-  'pod-template-hash',
-  'rollouts-pod-template-hash',
-  'pod-template-generation',
-  'job-name',
-  'batch.kubernetes.io/job-name',
-  'controller-uid',
-  'batch.kubernetes.io/controller-uid',
-])
-
-type ServiceSpec = { selector?: Record<string, string>; type?: string; ports?: { name?: string; port?: number; targetPort?: string | number }[] }
-
-/** A Service's ports (its own numbers and names, and what they target). */
-export function servicePorts(object: KubeObject): readonly ServicePort[] {
-  const spec = (object.spec ?? {}) as ServiceSpec
-  return Object.freeze(
-    (spec.ports ?? []).map((p) => ({
-      ...(p.name ? { name: p.name } : {}),
-      port: p.port ?? 0,
-      targetPort: p.targetPort ?? p.port ?? 0,
-    })),
-  )
-}
-
-/** The record for a Service with a selector; undefined for selector-less and ExternalName Services. */
-export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
-  const spec = (object.spec ?? {}) as ServiceSpec
-  if (spec.type === 'ExternalName' || !spec.selector || Object.keys(spec.selector).length === 0) return undefined
-  const labels = object.metadata?.labels
-  const annotations = object.metadata?.annotations ?? {}
-  const scrapePort = Number(annotations['prometheus.io/port'])
-  return {
-    namespace: object.metadata?.namespace ?? '',
-    name: object.metadata?.name ?? '',
-    selector: Object.freeze(sortedLabels(spec.selector)),
-    ports: servicePorts(object),
-    ...(labels && Object.keys(labels).length > 0 ? { labels: Object.freeze(sortedLabels(labels)) } : {}),
-    ...(annotations['prometheus.io/scrape'] === 'true' ? { scraped: Number.isInteger(scrapePort) && scrapePort > 0 ? { port: scrapePort } : {} } : {}),
-  }
-}
-
-/** What the traffic-path rules need of any Service, with a selector or not. */
-export interface ServiceInfo {
-  namespace: string
-  name: string
-  ports: readonly ServicePort[]
-  /** Undefined for a Service without a selector (its endpoints are managed by hand) or ExternalName. */
-  selector?: Readonly<Record<string, string>>
-  externalName?: boolean
-}
-
-export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  for (const key in selector) if (labels[key] !== selector[key]) return false
-  return true
 }

@@ -1,9 +1,12 @@
 // What rules may ask about the rest of the cluster. The webhook answers from its watch-fed cache; the
 // CLI answers from the manifest set; with --cluster off there is no view and referential rules see
 // only the object under review.
-import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServiceRecord, type WorkloadRecord } from './records.ts'
+import { selects, type LabelSelector } from './label-selectors.ts'
+import type { HpaRecord, PdbRecord } from './disruption-records.ts'
+import type { ServiceInfo, ServiceRecord } from './service-records.ts'
+import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
-import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { NodeRecord } from '../scheduling/node-record.ts'
 import type { MonitorRecord } from './monitors.ts'
 
 export interface ClusterView {

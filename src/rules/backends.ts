@@ -2,10 +2,10 @@
 // reaches pods (the Service exists, has the port, selects pods: service-selector's own answer), the
 // closest existing name for a typo, and the Service side of the transition: a Service UPDATE that
 // removes a port or the selector a referrer still uses, or a DELETE that orphans it.
-import type { ServiceInfo } from '../cluster/records.ts'
+import type { ServiceInfo } from '../cluster/service-records.ts'
 import type { BackendRef } from '../cluster/routes.ts'
 import { labelText, type ClusterView } from '../cluster/view.ts'
-import { servicePorts, serviceRecord } from '../cluster/records.ts'
+import { servicePorts, serviceRecord } from '../cluster/service-records.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { namespaceOf } from './referential.ts'
 

@@ -4,7 +4,9 @@
 // PodDisruptionBudget allows when every pod it covers is healthy (the disruption controller's
 // disruptionsAllowed = currentHealthy − desiredHealthy).
 import type { ClusterView } from '../cluster/view.ts'
-import { selectorOf, selectorSelects, type HpaRecord, type LabelSelector, type PdbRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { selectorOf, type HpaRecord, type PdbRecord } from '../cluster/disruption-records.ts'
+import { selectorSelects, type LabelSelector } from '../cluster/label-selectors.ts'
+import type { WorkloadRecord } from '../cluster/records.ts'
 import { groupOfKind } from '../model/kinds.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 

@@ -11,7 +11,8 @@
 //   or every port when it names none (Prometheus then scrapes each endpoint).
 // Pod-template scrape annotations are not evidence about a Service: Prometheus reaches those pods
 // without it, so a Service beside them is there for something else (often the same port for clients).
-import { selectorSelects, type ServicePort, type ServiceRecord } from '../cluster/records.ts'
+import { selectorSelects } from '../cluster/label-selectors.ts'
+import type { ServicePort, ServiceRecord } from '../cluster/service-records.ts'
 import { routeBackends } from '../cluster/routes.ts'
 import type { ClusterView } from '../cluster/view.ts'
 import type { MonitorRecord } from '../cluster/monitors.ts'

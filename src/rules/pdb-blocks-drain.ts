@@ -7,7 +7,9 @@
 // denied; a workload or HPA change that makes an existing PDB block is warned about (the fix is in
 // another object).
 import type { ClusterView } from '../cluster/view.ts'
-import { hpaRecord, pdbRecord, selectorOf, selectorSelects, workloadRecord, type HpaRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { hpaRecord, pdbRecord, selectorOf, type HpaRecord } from '../cluster/disruption-records.ts'
+import { selectorSelects } from '../cluster/label-selectors.ts'
+import { workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'

@@ -7,7 +7,9 @@
 // through a drain without blocking the drain (pdb-blocks-drain). A warning: the fix is a new object.
 import { dump } from 'js-yaml'
 import type { ClusterView } from '../cluster/view.ts'
-import { selectorOf, selectorSelects, workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { selectorOf } from '../cluster/disruption-records.ts'
+import { selectorSelects } from '../cluster/label-selectors.ts'
+import { workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { groupOf, inNamespace, selectorText } from './disruption.ts'

@@ -6,7 +6,9 @@
 // Transition-aware like service-selector: a CREATE only warns (Helm installs PDBs before workloads),
 // an UPDATE that orphans it is denied, and so is a workload UPDATE that relabels its pods away.
 import { labelText, type ClusterView } from '../cluster/view.ts'
-import { pdbRecord, selectorOf, selectorSelects, workloadRecord, type LabelSelector, type PdbRecord } from '../cluster/records.ts'
+import { pdbRecord, selectorOf, type PdbRecord } from '../cluster/disruption-records.ts'
+import { selectorSelects, type LabelSelector } from '../cluster/label-selectors.ts'
+import { workloadRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'

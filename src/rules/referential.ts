@@ -1,6 +1,7 @@
 // Shared by the rules that judge an object against the rest of the cluster (service-selector,
 // service-target-port): what is under review, and the answer while cluster state is unusable.
-import { serviceRecord, workloadRecord, type ServiceRecord, type WorkloadRecord } from '../cluster/records.ts'
+import { serviceRecord, type ServiceRecord } from '../cluster/service-records.ts'
+import { workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
 import type { ClusterView } from '../cluster/view.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
@@ -63,6 +64,8 @@ export interface ReferentialJudges {
 /** The check() of a referential rule: find the subject, make sure the cluster view is usable, judge. */
 export function referentialCheck(ruleId: string, judges: ReferentialJudges): Rule['check'] {
   return ({ review, settings }) => {
+    // Nothing to judge against without a cluster: build no records (a review with --cluster off).
+    if (!settings.cluster) return []
     const subject = subjectOf(review)
     if (!subject) return []
     const cluster = usableCluster(settings, ruleId)

@@ -1,14 +1,15 @@
 // requests-fit-nodes: a pod template whose effective request (as kube-scheduler computes it:
 // src/scheduling/requests.ts) exceeds the allocatable of every node it could be scheduled on (its
-// nodeSelector, required node affinity and NoSchedule/NoExecute taints: src/scheduling/nodes.ts). Such
+// nodeSelector, required node affinity and NoSchedule/NoExecute taints: src/scheduling/node-filter.ts). Such
 // pods stay Pending for ever and the rollout never finishes: the old pods keep serving, but the
 // Deployment is stuck mid-rollout and the next incident meets half a release (seed 004).
 // Reads a lean Node cache; an audit of files knows nodes only when the files hold Node objects, so the
 // rule is silent there otherwise. Where nodes are provisioned on demand (Karpenter, or cloud node
 // groups the cluster autoscaler may grow, even from zero) a bigger node may yet come: then a warning.
 import type { JSONSchemaType } from 'ajv'
-import type { NodeRecord } from '../scheduling/nodes.ts'
-import { placement } from '../scheduling/nodes.ts'
+import type { NodeRecord } from '../scheduling/node-record.ts'
+import { representatives } from '../scheduling/node-shapes.ts'
+import { placement } from '../scheduling/placement.ts'
 import { effectiveRequests } from '../scheduling/requests.ts'
 import { formatSchedulerUnits } from '../model/quantity.ts'
 import type { RuleFinding } from '../model/types.ts'
@@ -33,8 +34,9 @@ const options: JSONSchemaType<Options> = {
 /** Labels that node provisioners put on the nodes they make: their node pools can grow (from zero, too). */
 const PROVISIONER_LABELS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name', 'eks.amazonaws.com/nodegroup', 'cloud.google.com/gke-nodepool', 'kubernetes.azure.com/agentpool']
 
-function provisioned(nodes: readonly NodeRecord[]): string | undefined {
-  for (const node of nodes) for (const label of PROVISIONER_LABELS) if (label in node.labels) return label
+function provisioned(nodes: Iterable<NodeRecord>): string | undefined {
+  // Provisioners' labels are the same on every node of a pool: one node per shape says it.
+  for (const node of representatives(nodes)) for (const label of PROVISIONER_LABELS) if (label in node.labels) return label
   return undefined
 }
 
@@ -73,12 +75,11 @@ export const requestsFitNodes = defineRule<Options>({
     // No node known (a file audit without Node objects), or none it may run on at all (a node pool
     // scaled to zero, a selector for nodes to come): not this rule's call.
     if (found.node !== undefined || found.nodes === 0 || found.eligible === 0) return []
-    const nodes = [...cluster.view.nodes()]
     const [resource] = Object.entries(found.tooSmall).sort((a, b) => b[1] - a[1])[0] ?? []
     if (!resource) return []
     const wanted = formatSchedulerUnits(resource, requests[resource]!)
     const largest = formatSchedulerUnits(resource, found.largest[resource] ?? 0)
-    const label = options.nodeProvisioning === 'dynamic' ? 'provisioned on demand' : options.nodeProvisioning === 'auto' ? provisioned(nodes) : undefined
+    const label = options.nodeProvisioning === 'dynamic' ? 'provisioned on demand' : options.nodeProvisioning === 'auto' ? provisioned(cluster.view.nodes()) : undefined
     const containers = [...(template.spec.containers ?? []), ...(template.spec.initContainers ?? [])].map((container, i) => {
       const regular = i < (template.spec.containers ?? []).length
       return { container: container as Resourced, path: [...template.specPath, regular ? 'containers' : 'initContainers', regular ? i : i - (template.spec.containers ?? []).length] }

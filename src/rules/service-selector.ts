@@ -2,7 +2,8 @@
 // fails with 503 (seed 004 §2). Judged on Service CREATE/UPDATE and on workload UPDATEs that relabel
 // the pods a Service selects. A CREATE only warns: Helm and kubectl often create the Service first.
 import { labelText, type ClusterView } from '../cluster/view.ts'
-import { selectsPods, type ServiceRecord } from '../cluster/records.ts'
+import { selectsPods } from '../cluster/label-selectors.ts'
+import type { ServiceRecord } from '../cluster/service-records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { describeWorkloads, othersMatching, referentialCheck, type Subject } from './referential.ts'

@@ -3,7 +3,8 @@
 // no selected container declares, while they declare others, is a warning: containerPort is
 // informational, the app may still listen there.
 import { servicesSelecting, type ClusterView } from '../cluster/view.ts'
-import type { ServiceRecord, WorkloadRecord } from '../cluster/records.ts'
+import type { ServiceRecord } from '../cluster/service-records.ts'
+import type { WorkloadRecord } from '../cluster/records.ts'
 import type { RuleFinding } from '../model/types.ts'
 import { describeWorkloads, referentialCheck } from './referential.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'

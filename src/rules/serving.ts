@@ -18,7 +18,7 @@
 // Always left out: init containers that are not native sidecars, and servingContainers.ignore.
 import { servicesSelecting } from '../cluster/view.ts'
 import type { ClusterView } from '../cluster/view.ts'
-import type { ServiceRecord } from '../cluster/records.ts'
+import type { ServiceRecord } from '../cluster/service-records.ts'
 import { routeBackends } from '../cluster/routes.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 import { longRunningContainers, type ContainerSlot } from '../workloads/containers.ts'

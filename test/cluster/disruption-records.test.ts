@@ -1,6 +1,6 @@
 // PDB and HPA records as the API server means them, and the store's lookups of them.
 import t from 'tap'
-import { hpaRecord, pdbRecord, selectorOf } from '../../src/cluster/records.ts'
+import { hpaRecord, pdbRecord, selectorOf } from '../../src/cluster/disruption-records.ts'
 import { ClusterStore } from '../../src/cluster/store.ts'
 import { storeFrom } from '../../src/cluster/ingest.ts'
 import type { KubeObject } from '../../src/model/types.ts'

@@ -2,7 +2,7 @@
 // NetworkPolicies use them): matchLabels AND matchExpressions, with the labels controllers add.
 import t from 'tap'
 import { storeFrom } from '../../src/cluster/ingest.ts'
-import { selectorSelects } from '../../src/cluster/records.ts'
+import { selectorSelects } from '../../src/cluster/label-selectors.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 
 const workload = (kind: string, name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject => ({

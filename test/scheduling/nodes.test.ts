@@ -1,5 +1,8 @@
 import t from 'tap'
-import { eligible, fits, nodeFilter, nodeRecord, placement, type NodeRecord } from '../../src/scheduling/nodes.ts'
+import { fits } from '../../src/scheduling/fits.ts'
+import { eligible, nodeFilter } from '../../src/scheduling/node-filter.ts'
+import { nodeRecord, type NodeRecord } from '../../src/scheduling/node-record.ts'
+import { placement } from '../../src/scheduling/placement.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import type { PodSpec } from '../../src/workloads/pod-template.ts'
 

@@ -1,0 +1,65 @@
+// How long the cluster cache blocks the event loop while it (re-)lists: a full sync of the benchmark
+// cluster (100,000 pods and templates, 10,000 Services, PDBs, HPAs, Ingresses, routes, 5,000 Nodes)
+// from the test API server in its own process, with perf_hooks.monitorEventLoopDelay sampling every
+// millisecond; beside it, in the same run, merely fetching and parsing the same pages. A re-list after
+// 410 Gone runs the same code (list, then swap the kind in one step). Bounded: fixed object counts.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { ClusterCache, loadKubeConfig } from '../src/cluster/cache.ts'
+import { listPages } from '../src/cluster/kube-client.ts'
+import { CACHED_RESOURCES } from '../src/contract/registry.ts'
+import { createLogger } from '../src/log/log.ts'
+import { FakeApiServer } from '../test/helpers/fake-apiserver.ts'
+import { startChildServer } from './lib/child.ts'
+import { writeResult } from './lib/report.ts'
+
+const RESOLUTION_MS = 1
+
+async function delays<T>(work: () => Promise<T>): Promise<{ result: T; p50: number; p99: number; max: number; over1ms: number; over10ms: number; seconds: number }> {
+  const monitor = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  const start = performance.now()
+  monitor.enable()
+  const result = await work()
+  monitor.disable()
+  const late = (nanos: number) => Math.max(0, nanos / 1e6 - RESOLUTION_MS)
+  // Samples later than a bound: the share above it, from the monitor's percentiles.
+  const above = (boundMs: number) => {
+    let share = 0
+    for (const [percentile, nanos] of monitor.percentiles) if (late(nanos) <= boundMs) share = Math.max(share, percentile / 100)
+    return Math.round((1 - share) * monitor.count)
+  }
+  return { result, p50: late(monitor.percentile(50)), p99: late(monitor.percentile(99)), max: late(monitor.max), over1ms: above(1), over10ms: above(10), seconds: (performance.now() - start) / 1000 }
+}
+
+const fakeServer = await startChildServer(fileURLToPath(new URL('servers/fake-apiserver-server.ts', import.meta.url)), [])
+const dir = await mkdtemp(join(tmpdir(), 'hitless-bench-loop-'))
+try {
+  const probe = new FakeApiServer()
+  probe.url = `http://127.0.0.1:${fakeServer.port}`
+  const kc = loadKubeConfig(await probe.writeKubeconfig(join(dir, 'kubeconfig')))
+  const fetch = await delays(async () => {
+    for (const { path } of CACHED_RESOURCES) for await (const _page of listPages(kc, path, 500));
+  })
+  const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }))
+  const cache = new ClusterCache({ resources: CACHED_RESOURCES, kc, logger: silent, pageSize: 500 })
+  const sync = await delays(async () => {
+    cache.start()
+    return cache.waitForSync(120_000)
+  })
+  const counts = cache.store.counts()
+  cache.stop()
+  const row = (name: string, d: Omit<typeof sync, 'result'>) => `| ${name} | ${d.seconds.toFixed(2)} s | ${d.p50.toFixed(2)} / ${d.p99.toFixed(2)} / ${d.max.toFixed(1)} ms | ${d.over1ms} | ${d.over10ms} |`
+  console.log(`${counts.workloads} pods/templates, ${counts.services} Services, ${counts.pdbs} PDBs, ${counts.hpas} HPAs; synced: ${sync.result}; loop sampled every ${RESOLUTION_MS} ms`)
+  console.log('| run | time | loop delay p50 / p99 / max | samples > 1 ms late | > 10 ms late |')
+  console.log('|---|---|---|---|---|')
+  console.log(row('fetch + parse every page only', fetch))
+  console.log(row('ClusterCache sync (list, records, swap)', sync))
+  await writeResult('cache-loop-delay', { fetch, sync: { ...sync, result: undefined }, counts })
+} finally {
+  await fakeServer.stop()
+  await rm(dir, { recursive: true, force: true })
+}

@@ -11,6 +11,8 @@ export interface Metrics {
   certificateExpiry(expiry: Date): void
   /** A request refused before it was read: over the body limit, or no room in the in-flight budget. */
   refused(reason: 'too-large' | 'overloaded' | 'too-complex'): void
+  /** A connection closed by hitless: evicted at the connection cap, or idle without a review. */
+  connectionClosed(reason: 'evicted' | 'idle'): void
 }
 
 export interface CachedKindState {
@@ -142,10 +144,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
+  const closedConnections = new Counter({
+    name: 'hitless_connections_closed_total',
+    help: 'Connections hitless closed: evicted (at the connection cap, to make room for a new one), idle (no review completed within the short idle timeout).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   return {
     registry,
     refused(reason) {
       refusedRequests.inc({ reason })
+    },
+    connectionClosed(reason) {
+      closedConnections.inc({ reason })
     },
     certificateExpiry(notAfter) {
       expiry.set(Math.floor(notAfter.getTime() / 1000))

@@ -6,6 +6,8 @@ import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Logger } from './log/log.ts'
+import { DEFAULT_CONNECTION_LIMITS, guardConnections } from './http/connections.ts'
+import { listenForProbes, type ProbeListener } from './http/probes.ts'
 import { createMetrics, type MetricsOptions } from './metrics.ts'
 import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
 
@@ -33,6 +35,8 @@ export interface ServerOptions {
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
   maxConnections?: number
+  /** Plain-HTTP port for /healthz and /readyz only (0 picks a free one); none when undefined. */
+  probePort?: number
 }
 
 export interface RunningServer {
@@ -41,6 +45,8 @@ export interface RunningServer {
   certificates?: CertificateWatcher
   /** The address actually bound (port 0 picks a free one). */
   url: string
+  /** The probe listener's address, when there is one. */
+  probeUrl?: string
   close(): Promise<void>
 }
 
@@ -66,9 +72,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.environment ? { environment: options.environment } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
-  // Each idle TLS connection costs tens of KiB; past this, new connections are refused at once.
-  app.server.maxConnections = options.maxConnections ?? 1024
-  await app.listen({ host: options.host, port: options.port })
+  // Each TLS connection costs tens of KiB: a cap, where a newcomer replaces the least useful connection.
+  const guard = guardConnections(app.server, { ...DEFAULT_CONNECTION_LIMITS, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) }, (reason) =>
+    metrics.connectionClosed(reason),
+  )
+  let probes: ProbeListener | undefined
+  if (options.probePort !== undefined) probes = await listenForProbes(options.host, options.probePort, readiness)
+  try {
+    await app.listen({ host: options.host, port: options.port })
+  } catch (error) {
+    await probes?.close()
+    throw error
+  }
   const certificates = options.tlsFiles ? watchCertificates(options.tlsFiles, app.server as Server, options.logger, (expiry) => metrics.certificateExpiry(expiry)) : undefined
   if (certificates) await certificates.reload()
   else metrics.certificateExpiry(new Date(new X509Certificate(options.tls.cert).validTo))
@@ -78,12 +93,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     app,
     url: `https://${host}:${port}`,
+    ...(probes ? { probeUrl: probes.url } : {}),
     certificates,
     async close() {
       if (closing) return
       // From now on every answer says Connection: close, so clients drop their pooled connections one
       // by one after a response instead of finding them reset. After the drain, closing the server
-      // closes the connections still idle and resolves once the last in-flight review is answered.
+      // stops accepting and closes the connections idle since before the drain; a request that still
+      // arrives on an open connection is answered, and a connection that has not sent one yet keeps
+      // its short deadline (the guard's sweep). It resolves once the last connection is gone.
       closing = true
       if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs))
       certificates?.close()
@@ -100,6 +118,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }),
       ])
       clearTimeout(timer)
+      guard.stop()
+      await probes?.close()
     },
   }
 }

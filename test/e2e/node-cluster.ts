@@ -159,7 +159,7 @@ export class NodeCluster {
     openssl(d, 'x509', '-req', '-in', 'hitless.csr', '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'), '-CAcreateserial', '-CAserial', join(d, 'ca.srl'), '-days', '2', '-extfile', 'hitless.ext', '-out', 'hitless.crt')
     const port = await freePort()
     this.hitlessUrl = `https://127.0.0.1:${port}`
-    this.hitless = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', this.get('HITLESS_NODE_KUBECONFIG'), '--cluster', 'on', '--shutdown-delay', '0'], this.hitlessLogs)
+    this.hitless = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', this.get('HITLESS_NODE_KUBECONFIG'), '--cluster', 'on', '--shutdown-delay', '0'], this.hitlessLogs)
     const ca = await readFile(this.get('HITLESS_NODE_CA'), 'utf8')
     await waitFor('hitless /readyz', async () => (await httpsGet(`${this.hitlessUrl}/readyz`, ca)).status === 200, 60_000)
   }

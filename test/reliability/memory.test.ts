@@ -28,7 +28,7 @@ t.test('the costliest bodies do not kill a replica at the shipped memory limit',
   const dir = await mkdtemp(join(tmpdir(), 'hitless-memory-'))
   await writeFile(join(dir, 'tls.crt'), certs.cert)
   await writeFile(join(dir, 'tls.key'), certs.key)
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off'], (line) => line['msg'] === 'hitless is serving /mutate and /validate', { env: { NODE_OPTIONS: '--max-old-space-size=256' } })
+  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off'], (line) => line['msg'] === 'hitless is serving /mutate and /validate', { env: { NODE_OPTIONS: '--max-old-space-size=256' } })
   t.teardown(() => serve.child.kill('SIGKILL'))
   const url = String((await serve.started)['url'])
   t.equal(await post(url, certs.ca, emptyObjectFlood()), 413, 'the flood of empty objects is refused before it is parsed')

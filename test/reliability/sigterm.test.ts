@@ -27,7 +27,7 @@ t.test('SIGTERM under keep-alive load: nothing fails, nothing is reset, exit whe
   const dir = await mkdtemp(join(tmpdir(), 'hitless-sigterm-'))
   await writeFile(join(dir, 'tls.crt'), certs.cert)
   await writeFile(join(dir, 'tls.key'), certs.key)
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
+  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
   t.teardown(() => serve.child.kill('SIGKILL'))
   const url = String((await serve.started)['url'])
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: certs.ca })

@@ -6,8 +6,6 @@ import { get } from 'node:http'
 import { request } from 'node:https'
 import { connect, type TLSSocket } from 'node:tls'
 
-const OPENING_AT_ONCE = 50
-
 export type Kind = 'silent' | 'after-get' | 'after-review' | 'stalled'
 
 function holdOne(url: URL, kind: Kind, ca: string, review: string): Promise<TLSSocket | undefined> {
@@ -64,11 +62,12 @@ export interface Attack {
 }
 
 /**
- * Opens each connection of `kinds` once, OPENING_AT_ONCE at a time, and holds it until the server
+ * Opens each connection of `kinds` once, `atOnce` at a time, and holds it until the server
  * closes it; stops opening after `forMs` (a 2-core machine shared with other work may open only a few
  * dozen TLS connections a second; on a quiet one all 6,000 are open within that time).
  */
-export function attack(url: URL, kinds: Kind[], forMs: number, ca: string, review: string): Attack {
+export function attack(url: URL, kinds: Kind[], options: { forMs: number; atOnce: number; ca: string; review: string }): Attack {
+  const { forMs, atOnce, ca, review } = options
   const held = new Set<TLSSocket>()
   let opened = 0
   let stopped = false
@@ -83,7 +82,7 @@ export function attack(url: URL, kinds: Kind[], forMs: number, ca: string, revie
       socket.once('close', () => held.delete(socket))
     }
   }
-  const done = Promise.all(Array.from({ length: OPENING_AT_ONCE }, opener)).then(() => clearTimeout(timer))
+  const done = Promise.all(Array.from({ length: atOnce }, opener)).then(() => clearTimeout(timer))
   return {
     held,
     opened: () => opened,

@@ -1,7 +1,8 @@
 // SIGTERM under load against the real `hitless serve` process over real TLS, with pooled keep-alive
 // connections as the API server keeps them: during the drain every answer says Connection: close, so
 // the pool empties itself; no request fails or is reset, and the process exits as soon as the last
-// review is answered (not after the 10 s cap).
+// review is answered (not after the 10 s cap). A request arriving after the listener closed:
+// drain-late-request.test.ts.
 import { writeFile, mkdtemp } from 'node:fs/promises'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 export interface ConnectionLimits {
   /** Connections held at once; at the cap a new one replaces the least useful one. */
   maxConnections: number
-  /** A connection that has not completed a review is closed when idle this long (also before its first request). */
+  /** A connection that has not completed a review is closed when idle this long after an answer. */
   idleWithoutReviewMs: number
   /**
    * Never evicted younger than this: a connection in its TLS handshake or still sending its first
@@ -121,18 +121,28 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onClo
     if (!entry) return
     entry.phase = 'request'
     entry.since = Date.now()
-    response.once('close', () => {
+    // Idle once the answer is sent and the body is in: a refused body (413, 503) is still read and
+    // dropped after its answer, and the client sending it is not idle.
+    const idle = () => {
+      if (entry.phase !== 'request') return
       if (isReview(request, response)) entry.reviews++
       entry.phase = 'idle'
       entry.since = Date.now()
+    }
+    response.once('close', () => {
+      if (request.complete) idle()
+      else request.once('end', idle).once('close', idle)
     })
   })
 
   // A sweep rather than a timer per connection: one pass a second over at most maxConnections entries.
+  // Connections that have not sent a request yet are left to the server's own deadlines (the TLS
+  // handshake timeout, then headersTimeout): a sweep after a long pause of the event loop would take
+  // a connection whose request is waiting, unread, in the socket for quiet.
   const sweep = setInterval(() => {
     const now = Date.now()
     for (const entry of tracked.values()) {
-      if (entry.phase !== 'request' && entry.reviews === 0 && now - entry.since >= limits.idleWithoutReviewMs) close(entry, 'idle')
+      if (entry.phase === 'idle' && entry.reviews === 0 && now - entry.since >= limits.idleWithoutReviewMs) close(entry, 'idle')
     }
   }, Math.min(1000, limits.idleWithoutReviewMs))
   sweep.unref()

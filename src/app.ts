@@ -65,7 +65,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     ...(options.https
-      ? { https: { ...options.https, ...TLS_SETTINGS, handshakeTimeout: TIMEOUTS.headersMs, headersTimeout: TIMEOUTS.headersMs, connectionsCheckingInterval: 1000 } }
+      ? { https: { ...options.https, ...TLS_SETTINGS, headersTimeout: TIMEOUTS.headersMs, connectionsCheckingInterval: 1000 } }
       : {}),
     bodyLimit,
     requestTimeout: TIMEOUTS.requestMs,

@@ -136,9 +136,10 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onClo
   })
 
   // A sweep rather than a timer per connection: one pass a second over at most maxConnections entries.
-  // Connections that have not sent a request yet are left to the server's own deadlines (the TLS
-  // handshake timeout, then headersTimeout): a sweep after a long pause of the event loop would take
-  // a connection whose request is waiting, unread, in the socket for quiet.
+  // Connections that have not sent a request yet are left to the server's own deadlines (headersTimeout
+  // once the handshake is done) and to eviction at the cap: a deadline on the handshake or a sweep
+  // after a long pause of the event loop would take a connection whose client is merely slow, or whose
+  // request is waiting, unread, in the socket.
   const sweep = setInterval(() => {
     const now = Date.now()
     for (const entry of tracked.values()) {

@@ -26,7 +26,7 @@ function post(url: string, ca: string, body: string): Promise<number> {
 }
 
 async function scenario(name: string, dir: string, ca: string, send: (url: string) => Promise<number[]>) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off'], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off'], {
     env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=256' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -107,7 +107,7 @@ try {
   const bare = await start('bare', (port) => [bareScript, cert, key, String(port)], ca.cert, bodies[0]!)
   const hitless: Server[] = []
   for (const [i, checkout] of checkouts.entries()) {
-    const serve = (port: number) => [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', cert, '--tls-key', key, '--log-level', 'info']
+    const serve = (port: number) => [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', cert, '--tls-key', key, '--log-level', 'info']
     hitless.push(await start(checkouts.length > 1 ? `hitless ${i + 1}` : 'hitless', serve, ca.cert, bodies[0]!, checkout))
   }
 

@@ -7,7 +7,9 @@ import type { Endpoint } from './engine/decide.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Policy } from './engine/policy.ts'
 import { AdmissionBudget, type BudgetLimits } from './http/admission-budget.ts'
+import { TIMEOUTS } from './http/connections.ts'
 import { structureProblem } from './http/json-body.ts'
+import { probeAnswer, type Readiness } from './http/probes.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { TLS_SETTINGS } from './tls/policy.ts'
 
@@ -24,21 +26,8 @@ export const DEFAULT_BUDGET: BudgetLimits = { maxBytes: 3 * DEFAULT_BODY_LIMIT, 
 /** Bodies up to this size are parsed at once; larger ones are counted first (see json-body.ts). */
 const SCAN_ABOVE_BYTES = 256 * 1024
 
-/** Server timeouts: a review arrives in milliseconds; the API server keeps idle connections 90 s. */
-export const TIMEOUTS = {
-  /** Whole request, headers and body. */
-  requestMs: 10_000,
-  headersMs: 5_000,
-  /** Longer than the API server's 90 s idle timeout, so it is always the client that closes. */
-  keepAliveMs: 95_000,
-}
-
-export interface Readiness {
-  ready: boolean
-  reasons: string[]
-  /** Details worth seeing when something is off (cluster cache state per kind). */
-  detail?: Record<string, unknown>
-}
+export { TIMEOUTS }
+export type { Readiness }
 
 export interface AppOptions {
   /** The policy to judge with; a function so a reloaded config takes effect on the next review. */
@@ -85,7 +74,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: the decision line carries the review's uid, the id that matters.
     childLoggerFactory: (logger) => logger,
-    return503OnClosing: true,
+    // A request that arrives on an open connection while closing is answered (with Connection: close),
+    // not refused: the API server would count a 503 as a failed call.
+    return503OnClosing: false,
   }) as unknown as FastifyInstance
 
   // AdmissionReviews are JSON; anything else is answered 415 rather than parsed as text. The JSON parser
@@ -158,13 +149,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
   review('mutate')
   review('validate')
 
-  app.get('/healthz', async () => ({ ok: true }))
+  const readiness = options.readiness ?? (() => ({ ready: true, reasons: [] }))
+  for (const path of ['/healthz', '/readyz']) {
+    app.get(path, async (_request, reply) => {
+      const answer = probeAnswer(path, readiness)!
+      return reply.code(answer.status).send(answer.body)
+    })
+  }
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
   )
-  app.get('/readyz', async (_request, reply) => {
-    const state = options.readiness?.() ?? { ready: true, reasons: [] }
-    return reply.code(state.ready ? 200 : 503).send(state)
-  })
   return app
 }

@@ -14,6 +14,8 @@ export interface Metrics {
   refused(reason: 'too-large' | 'overloaded' | 'too-complex'): void
   /** Event loop, GC and connections, with the process metrics (a serving replica). */
   runtime?: RuntimeMetrics
+  /** A connection closed by hitless: evicted at the connection cap, or idle without a review. */
+  connectionClosed(reason: 'evicted' | 'idle'): void
 }
 
 export interface CachedKindState {
@@ -146,11 +148,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
+  const closedConnections = new Counter({
+    name: 'hitless_connections_closed_total',
+    help: 'Connections hitless closed: evicted (at the connection cap, to make room for a new one), idle (no review completed within the short idle timeout).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   return {
     registry,
     ...(runtime ? { runtime } : {}),
     refused(reason) {
       refusedRequests.inc({ reason })
+    },
+    connectionClosed(reason) {
+      closedConnections.inc({ reason })
     },
     certificateExpiry(notAfter) {
       expiry.set(Math.floor(notAfter.getTime() / 1000))

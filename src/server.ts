@@ -7,6 +7,8 @@ import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Logger } from './log/log.ts'
+import { DEFAULT_CONNECTION_LIMITS, guardConnections } from './http/connections.ts'
+import { listenForProbes, type ProbeListener } from './http/probes.ts'
 import { createMetrics, type MetricsOptions } from './metrics.ts'
 import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
 
@@ -36,6 +38,8 @@ export interface ServerOptions {
   maxConnections?: number
   /** Told the serving certificate (PEM) at start and after every reload: the install checks. */
   onCertificate?: (cert: string) => void
+  /** Plain-HTTP port for /healthz and /readyz only (0 picks a free one); none when undefined. */
+  probePort?: number
 }
 
 export interface RunningServer {
@@ -44,6 +48,8 @@ export interface RunningServer {
   certificates?: CertificateWatcher
   /** The address actually bound (port 0 picks a free one). */
   url: string
+  /** The probe listener's address, when there is one. */
+  probeUrl?: string
   close(): Promise<void>
 }
 
@@ -69,8 +75,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.environment ? { environment: options.environment } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
-  // Each idle TLS connection costs tens of KiB; past this, new connections are refused at once.
-  app.server.maxConnections = options.maxConnections ?? 1024
+  // Each TLS connection costs tens of KiB: a cap, where a newcomer replaces the least useful connection.
+  const guard = guardConnections(app.server, { ...DEFAULT_CONNECTION_LIMITS, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) }, (reason) =>
+    metrics.connectionClosed(reason),
+  )
   // New TLS connections vs resumed ones: each new one costs the API server a handshake.
   if (metrics.runtime) {
     const runtime = metrics.runtime
@@ -80,7 +88,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       done()
     })
   }
-  await app.listen({ host: options.host, port: options.port })
+  let probes: ProbeListener | undefined
+  if (options.probePort !== undefined) probes = await listenForProbes(options.host, options.probePort, readiness)
+  try {
+    await app.listen({ host: options.host, port: options.port })
+  } catch (error) {
+    await probes?.close()
+    throw error
+  }
   const installed = (expiry: Date, cert: string) => {
     metrics.certificateExpiry(expiry)
     options.onCertificate?.(cert)
@@ -94,12 +109,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     app,
     url: `https://${host}:${port}`,
+    ...(probes ? { probeUrl: probes.url } : {}),
     certificates,
     async close() {
       if (closing) return
       // From now on every answer says Connection: close, so clients drop their pooled connections one
       // by one after a response instead of finding them reset. After the drain, closing the server
-      // closes the connections still idle and resolves once the last in-flight review is answered.
+      // stops accepting and closes the connections idle since before the drain; a request that still
+      // arrives on an open connection is answered, and a connection that has not sent one yet keeps
+      // its short deadline (the guard's sweep). It resolves once the last connection is gone.
       closing = true
       if (options.drainDelayMs) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs))
       certificates?.close()
@@ -116,6 +134,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }),
       ])
       clearTimeout(timer)
+      guard.stop()
+      await probes?.close()
     },
   }
 }

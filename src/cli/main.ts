@@ -25,6 +25,7 @@ function program(): { root: Command; exitCode: () => number } {
     .description('run the admission webhook over HTTPS: /mutate, /validate, /healthz, /readyz, /metrics')
     .option('--host <addr>', env('HITLESS_HOST', 'listen address, default 0.0.0.0'))
     .option('--port <n>', env('HITLESS_PORT', 'HTTPS port, default 8443'))
+    .option('--probe-port <n>', env('HITLESS_PROBE_PORT', 'plain-HTTP port answering only /healthz and /readyz (for the kubelet), default 8081; 0 picks a free one'))
     .option('--tls-cert <file>', env('HITLESS_TLS_CERT', 'serving certificate, PEM; watched and reloaded'))
     .option('--tls-key <file>', env('HITLESS_TLS_KEY', 'its private key; without both, a development certificate under .hitless/'))
     .option('--config <file>', env('HITLESS_CONFIG', 'rule config, default the shipped rules/default.yaml'))

@@ -29,6 +29,7 @@ async function tlsMaterial(certPath: string | undefined, keyPath: string | undef
 export interface ServeOptions {
   host?: string
   port?: string
+  probePort?: string
   tlsCert?: string
   tlsKey?: string
   config?: string
@@ -56,6 +57,8 @@ export async function serve(values: ServeOptions): Promise<void> {
   const wantCluster = clusterWanted(setting(values.cluster, 'HITLESS_CLUSTER', 'auto'), kubeconfig)
   const host = setting(values.host, 'HITLESS_HOST', '0.0.0.0')
   const port = portNumber(setting(values.port, 'HITLESS_PORT', '8443'), '--port')
+  const probePort = portNumber(setting(values.probePort, 'HITLESS_PROBE_PORT', '8081'), '--probe-port')
+  if (probePort !== 0 && probePort === port) throw new UsageError('--probe-port must differ from --port')
   const delay = Number(setting(values.shutdownDelay, 'HITLESS_SHUTDOWN_DELAY', '2'))
   if (!Number.isFinite(delay) || delay < 0 || delay > 300) throw new UsageError('--shutdown-delay must be a number of seconds from 0 to 300')
   const logger = createLogger(setting(values.logLevel, 'HITLESS_LOG_LEVEL', 'info'))
@@ -98,6 +101,7 @@ export async function serve(values: ServeOptions): Promise<void> {
   const server = await startServer({
     host,
     port,
+    probePort,
     tls,
     policy,
     logger,
@@ -112,7 +116,7 @@ export async function serve(values: ServeOptions): Promise<void> {
     ...(reports ? { violations: () => reports.violations() } : {}),
   })
   logger.info(
-    { url: server.url, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
+    { url: server.url, probeUrl: server.probeUrl, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
     'hitless is serving /mutate and /validate',
   )
   closeOnSignals(server, logger, async () => {

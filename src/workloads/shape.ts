@@ -1,5 +1,5 @@
 // A structural check of the fields hitless reads, for every kind it judges: metadata of any object,
-// workloads' pod templates, Services' selectors and ports, PDBs' selectors and budgets, HPAs' targets. The API server never sends a Deployment whose
+// workloads' pod templates, replicas and rollout strategies, Services' selectors and ports, PDBs' selectors and budgets, HPAs' targets. The API server never sends a Deployment whose
 // containers are a string, but a hand-made request or manifest can: it gets a clear 400 naming the
 // field instead of a rule crashing on it.
 import { Ajv } from 'ajv'
@@ -31,6 +31,7 @@ const container = {
 const podSpec = {
   type: 'object',
   properties: {
+    nodeSelector: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     containers: { type: ['array', 'null'], items: container },
     initContainers: { type: ['array', 'null'], items: container },
     terminationGracePeriodSeconds: { type: ['integer', 'null'] },
@@ -49,6 +50,8 @@ const metadata = {
     },
   },
 }
+const intOrString = { type: ['integer', 'string', 'null'] }
+const rollingUpdate = { type: ['object', 'null'], properties: { maxSurge: intOrString, maxUnavailable: intOrString } }
 const ajv = new Ajv({ allErrors: false, strict: false })
 const validatePod = ajv.compile({ type: 'object', properties: { metadata, spec: podSpec } })
 const validateTemplated = ajv.compile({
@@ -57,7 +60,14 @@ const validateTemplated = ajv.compile({
     metadata,
     spec: {
       type: 'object',
-      properties: { template: { type: 'object', properties: { metadata: { ...metadata, properties: { labels: stringMap } }, spec: podSpec } } },
+      properties: {
+        replicas: { type: ['integer', 'null'] },
+        // Deployments' strategy, StatefulSets' and DaemonSets' updateStrategy: what rollout-capacity reads.
+        strategy: { type: ['object', 'null'], properties: { type: { type: 'string' }, rollingUpdate } },
+        updateStrategy: { type: ['object', 'null'], properties: { type: { type: 'string' }, rollingUpdate } },
+        podManagementPolicy: { type: ['string', 'null'] },
+        template: { type: 'object', properties: { metadata: { ...metadata, properties: { labels: stringMap } }, spec: podSpec } },
+      },
     },
   },
 })
@@ -79,7 +89,6 @@ const validateService = ajv.compile({
     },
   },
 })
-const intOrString = { type: ['integer', 'string', 'null'] }
 const labelSelector = {
   type: ['object', 'null'],
   properties: {

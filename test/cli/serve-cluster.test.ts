@@ -50,7 +50,7 @@ await writeFile(join(dir, 'tls.crt'), certs.cert)
 await writeFile(join(dir, 'tls.key'), certs.key)
 const kubeconfig = await fake.writeKubeconfig(join(dir, 'kubeconfig'))
 const server = startCli(
-  ['serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kubeconfig],
+  ['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--kubeconfig', kubeconfig],
   (l) => l['msg'] === 'hitless is serving /mutate and /validate',
   { cwd: dir },
 )
@@ -144,7 +144,7 @@ t.test('an API server that accepts connections and never answers does not keep h
     users: [{ name: 'u', user: { token: 't' } }],
     contexts: [{ name: 'silent', context: { cluster: 'silent', user: 'u' } }],
   }))
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--kubeconfig', kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
+  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--kubeconfig', kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
   t.teardown(() => serve.child.kill('SIGKILL'))
   const serving = await serve.started
   t.ok(serving['url'], 'listening while the API server has not said a word')

@@ -23,7 +23,7 @@ function getJson(url: string, ca: string): Promise<{ status: number; body: unkno
 
 t.test('without TLS files it makes a development CA and certificate under .hitless/', async (t) => {
   const cwd = await mkdtemp(join(tmpdir(), 'hitless-serve-'))
-  const server = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--cluster', 'off'], (l) => l['msg'] === 'hitless is serving /mutate and /validate', { cwd })
+  const server = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--cluster', 'off'], (l) => l['msg'] === 'hitless is serving /mutate and /validate', { cwd })
   const ready = await server.started
   const notice = server.lines.find((l) => typeof l['caPath'] === 'string')!
   t.equal(notice['caPath'], join(cwd, '.hitless', 'dev-certs', 'ca.crt'), 'logs where the CA is')
@@ -37,7 +37,7 @@ t.test('without TLS files it makes a development CA and certificate under .hitle
   server.child.kill('SIGTERM')
   t.equal(await server.exited, 0, 'exits cleanly on SIGTERM')
 
-  const again = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--cluster', 'off'], (l) => typeof l['caPath'] === 'string', { cwd })
+  const again = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--cluster', 'off'], (l) => typeof l['caPath'] === 'string', { cwd })
   t.equal((await again.started)['created'], false, 'reuses a valid development certificate')
   again.child.kill('SIGTERM')
   await again.exited
@@ -49,7 +49,7 @@ t.test('serves given TLS files and config from flags', async (t) => {
   await writeFile(join(dir, 'tls.crt'), certs.cert)
   await writeFile(join(dir, 'tls.key'), certs.key)
   const config = fileURLToPath(new URL('config/warn-only.yaml', FIXTURES))
-  const args = ['serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--config', config]
+  const args = ['serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--config', config]
   const server = startCli(args, (l) => l['msg'] === 'hitless is serving /mutate and /validate', { cwd: dir })
   const ready = await server.started
   t.match(ready['rules'], { 'readiness-probe': 'warn', 'pre-stop': 'warn', 'termination-grace-period': 'warn' })
@@ -61,16 +61,16 @@ t.test('serves given TLS files and config from flags', async (t) => {
 
 t.test('an invalid config stops serve with the JSON path and reason', async (t) => {
   const config = fileURLToPath(new URL('config/invalid-sleep.yaml', FIXTURES))
-  const result = await runCli(['serve', '--cluster', 'off', '--config', config, '--port', '0'])
+  const result = await runCli(['serve', '--cluster', 'off', '--config', config, '--port', '0', '--probe-port', '0'])
   t.equal(result.code, 1)
   t.match(result.stderr, /invalid-sleep\.yaml: invalid config:\n\s+\$\.rules\.pre-stop\.sleepSeconds: must be >= 1/)
-  const viaEnv = await runCli(['serve', '--cluster', 'off', '--port', '0'], { env: { HITLESS_CONFIG: config } })
+  const viaEnv = await runCli(['serve', '--cluster', 'off', '--port', '0', '--probe-port', '0'], { env: { HITLESS_CONFIG: config } })
   t.equal(viaEnv.code, 1, 'HITLESS_CONFIG is read too')
 })
 
 t.test('usage errors exit 2', async (t) => {
   t.match(await runCli(['serve', '--cluster', 'sometimes']), { code: 2, stderr: /--cluster must be auto, on or off/ })
-  t.match(await runCli(['serve', '--cluster', 'off', '--tls-cert', 'x.crt', '--port', '0']), { code: 2, stderr: /--tls-cert and --tls-key go together/ })
+  t.match(await runCli(['serve', '--cluster', 'off', '--tls-cert', 'x.crt', '--port', '0', '--probe-port', '0']), { code: 2, stderr: /--tls-cert and --tls-key go together/ })
   t.match(await runCli(['serve', '--cluster', 'off', '--port', 'http']), { code: 2, stderr: /--port must be a port number/ })
 })
 

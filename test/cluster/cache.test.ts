@@ -236,6 +236,8 @@ t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, 
   cache.start()
   t.ok(await cache.waitForSync(5000), 'synced, the missing CRD included')
   t.equal(cache.unavailable(), undefined, 'usable')
+  // Synced is not yet watching: each watch opens after its list, so wait (bounded) for them all.
+  await eventually(t, () => cache.readiness().kinds.every((k) => k.absent || k.watching), 'every present kind is watched', 20_000)
   t.equal(cache.readiness().ready, true)
   // Watches open one by one after the lists: wait (bounded) for them all.
   await eventually(t, () => cache.readiness().reasons.length === 0, 'an absent kind is no reason to be unready')

@@ -43,8 +43,11 @@ t.test('the Deployment ships the way hitless asks others to ship', async (t) => 
   t.equal(deployment.spec.replicas, 3)
   t.equal(deployment.spec.template.spec.priorityClassName, 'system-cluster-critical')
   t.equal(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey, 'kubernetes.io/hostname')
-  t.match(container.readinessProbe.httpGet, { path: '/readyz', scheme: 'HTTPS' })
-  t.match(container.livenessProbe.httpGet, { path: '/healthz', scheme: 'HTTPS' })
+  // The probes go to the plain-HTTP probe listener, on the port the container tells hitless to use.
+  const probePort = container.env.find((e: { name: string }) => e.name === 'HITLESS_PROBE_PORT').value
+  t.match(container.ports.find((p: { name: string }) => p.name === 'probes'), { containerPort: Number(probePort) })
+  t.match(container.readinessProbe.httpGet, { path: '/readyz', port: 'probes', scheme: 'HTTP' })
+  t.match(container.livenessProbe.httpGet, { path: '/healthz', port: 'probes', scheme: 'HTTP' })
   t.ok(container.lifecycle.preStop, 'preStop hook')
   t.ok(container.resources.requests.cpu && container.resources.limits.memory, 'resources')
   t.match(deployment.spec.template.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } })

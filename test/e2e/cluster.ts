@@ -163,7 +163,7 @@ export class TestCluster {
       contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'e2e' } }],
     }))
     this.hitlessUrl = `https://127.0.0.1:${hitlessPort}`
-    this.hitless = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(hitlessPort), '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', this.kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], this.logs.hitless)
+    this.hitless = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(hitlessPort), '--probe-port', '0', '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', this.kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], this.logs.hitless)
     await waitFor('hitless /readyz', async () => (await httpsGet(`${this.hitlessUrl}/readyz`, this.ca)).status === 200)
   }
 
@@ -203,7 +203,7 @@ export class TestCluster {
   async startReplica(args: string[], env: Record<string, string> = {}): Promise<Replica> {
     const port = await freePort()
     const logs: string[] = []
-    const child = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', join(this.dir, 'hitless.crt'), '--tls-key', join(this.dir, 'hitless.key'), '--kubeconfig', this.kubeconfig, '--cluster', 'on', '--shutdown-delay', '0', ...args], logs, env)
+    const child = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', join(this.dir, 'hitless.crt'), '--tls-key', join(this.dir, 'hitless.key'), '--kubeconfig', this.kubeconfig, '--cluster', 'on', '--shutdown-delay', '0', ...args], logs, env)
     this.replicas.push(child)
     const url = `https://127.0.0.1:${port}`
     await waitFor('hitless replica /readyz', async () => (await httpsGet(`${url}/readyz`, this.ca)).status === 200)

@@ -78,7 +78,7 @@ t.test("RBAC missing `list` on a watched kind: named in /readyz with the Cluster
   const port = await freePort()
   const url = `https://127.0.0.1:${port}`
   const logs: string[] = []
-  const child = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], logs, { POD_NAMESPACE: 'hitless-system' })
+  const child = start(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', join(d, 'hitless.crt'), '--tls-key', join(d, 'hitless.key'), '--kubeconfig', kubeconfig, '--cluster', 'on', '--shutdown-delay', '0'], logs, { POD_NAMESPACE: 'hitless-system' })
   t.teardown(() => stopProcess(child))
 
   const appsKinds = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']

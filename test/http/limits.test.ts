@@ -52,7 +52,6 @@ t.test('over real TLS, a body over the limit gets its 413, not a reset', async (
   t.ok(TIMEOUTS.keepAliveMs > 90_000)
   t.equal(http.requestTimeout, TIMEOUTS.requestMs, 'a trickled body is dropped after the request timeout')
   t.equal(http.headersTimeout, TIMEOUTS.headersMs)
-  t.equal(http.maxConnections, 1024)
 })
 
 t.test('reviewing Services keeps nothing: port lists are shared only by the cache', async (t) => {

@@ -3,7 +3,8 @@
 // old object, or envelope) replaced by a value of another type, an extreme number, a huge string, or
 // removed; Services and Namespaces built from it too. Every answer must be a 2xx or 4xx, never a 5xx;
 // every patch must apply cleanly, write only numbers the API server takes, and leave a pod spec the API
-// server's lifecycle validation accepts. Seeded, so a failure replays.
+// server's lifecycle validation accepts. Seeded, so a failure replays. Every field any rule reads, set
+// to every JSON type: fuzz-fields.test.ts.
 import { readFileSync } from 'node:fs'
 import fastJsonPatch from 'fast-json-patch'
 import t from 'tap'
@@ -117,3 +118,4 @@ t.test(`${ROUNDS} mutated reviews: no 5xx, every patch applies and is accepted`,
   t.ok(patched > 500, `${patched} answers carried a patch, each applied and checked`)
   t.ok((statuses.get(200) ?? 0) > ROUNDS / 2, `status counts: ${JSON.stringify(Object.fromEntries(statuses))}`)
 })
+

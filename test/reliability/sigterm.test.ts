@@ -1,7 +1,8 @@
 // SIGTERM under load against the real `hitless serve` process over real TLS, with pooled keep-alive
 // connections as the API server keeps them: during the drain every answer says Connection: close, so
 // the pool empties itself; no request fails or is reset, and the process exits as soon as the last
-// review is answered (not after the 10 s cap).
+// review is answered (not after the 10 s cap). A request arriving after the listener closed:
+// drain-late-request.test.ts.
 import { writeFile, mkdtemp } from 'node:fs/promises'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -27,7 +28,7 @@ t.test('SIGTERM under keep-alive load: nothing fails, nothing is reset, exit whe
   const dir = await mkdtemp(join(tmpdir(), 'hitless-sigterm-'))
   await writeFile(join(dir, 'tls.crt'), certs.cert)
   await writeFile(join(dir, 'tls.key'), certs.key)
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
+  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
   t.teardown(() => serve.child.kill('SIGKILL'))
   const url = String((await serve.started)['url'])
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: certs.ca })

@@ -41,7 +41,7 @@ t.test('what is wrong, where it comes from, what makes it', async (t) => {
 
 t.test('serve exits 1 with that one line', async (t) => {
   const paths = await files('serve', undefined, pair.key)
-  const result = await runCli(['serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.certPath, '--tls-key', paths.keyPath], {
+  const result = await runCli(['serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', paths.certPath, '--tls-key', paths.keyPath], {
     env: { POD_NAMESPACE: 'hitless-system', HITLESS_TLS_SECRET: 'hitless-tls' },
   })
   t.equal(result.code, 1)

@@ -13,7 +13,7 @@ import { EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from '../exemp
 import { IGNORE_LABEL } from '../exemptions/approval.ts'
 import { annotationsCel, approverCel, exemptedCel, exemptionSetCountsCel, gated, grantsChangedCel, type ExemptionSets } from '../exemptions/cel.ts'
 import { APPROVAL_RULE } from '../engine/evaluate.ts'
-import { q } from '../model/cel.ts'
+import { cond, q } from '../model/cel.ts'
 import { findingCel } from '../rules/cel.ts'
 import type { Action, KubeObject, KubernetesVersion } from '../model/types.ts'
 import type { CelContext } from '../rules/cel.ts'
@@ -161,12 +161,12 @@ function validatingPolicy(active: ActiveRule, config: Config, allRules: Map<stri
     // allowExistingViolations: on UPDATE, what the old object already had (same container) passes.
     const old = buildContext(active, config, allRules, options, 'oldObject', variables, exemptions)
     const oldFindings = variables.define('oldFindings', rule.cel!.findings(old))
-    violations = `request.operation == 'UPDATE' ? ${violations}.filter(f, !(f.container in ${oldFindings}.map(o, o.container))) : ${violations}`
+    violations = cond("request.operation == 'UPDATE'", `${violations}.filter(f, !(f.container in ${oldFindings}.map(o, o.container)))`, violations)
   }
   const checked = variables.define('violations', violations)
   const exception = `To request an exception, annotate the object with ${EXEMPT_ANNOTATION}: ${rule.id}, ${REASON_ANNOTATION} and ${UNTIL_ANNOTATION}.`
   const messageExpression =
-    `'hitless [${rule.id}]: ' + ${checked}.map(f, f.message + (f.because != '' ? ' (' + f.because + ')' : '') + '; fix: ' + f.fix).join('; ') + ` +
+    `'hitless [${rule.id}]: ' + ${checked}.map(f, f.message + ${cond("f.because != ''", "' (' + f.because + ')'", "''")} + '; fix: ' + f.fix).join('; ') + ` +
     q(`: ${rule.why}. ${exception} Docs: ${ruleDocsUrl(rule.id)}`)
   return {
     apiVersion: `${GROUP}/v1`,
@@ -294,10 +294,10 @@ function approvalPolicies(config: Config, exported: readonly RegisteredRule[]): 
     const keys = variables.define('grantsChanged', grantsChangedCel(namespace))
     const finding = findingCel({
       container: "''",
-      message: `(has(request.userInfo.username) ? request.userInfo.username : 'this user') + ' is not an exemption approver and may not add or change ' + ${keys}.join(', ')`,
+      message: `${cond('has(request.userInfo.username)', 'request.userInfo.username', "'this user'")} + ' is not an exemption approver and may not add or change ' + ${keys}.join(', ')`,
       fix: `'# leave ' + ${keys}.join(', ') + ${q(` as they are (removing them is always allowed), or ask an approver (${who}) to apply the change`)}`,
     })
-    const violations = variables.define('violations', `size(${keys}) == 0 || ${approverCel(config.exemptions)} ? [] : [${finding}]`)
+    const violations = variables.define('violations', cond(`size(${keys}) == 0 || ${approverCel(config.exemptions)}`, '[]', `[${finding}]`))
     return {
       apiVersion: `${GROUP}/v1`,
       kind: 'ValidatingAdmissionPolicy',

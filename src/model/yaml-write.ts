@@ -1,4 +1,4 @@
-// The one way hitless writes YAML (decision 0019): what it writes must mean the same to a YAML 1.1
+// The one way hitless writes YAML (decision 0020): what it writes must mean the same to a YAML 1.1
 // reader (kubectl, Helm, every Go program reading YAML with sigs.k8s.io/yaml or gopkg.in/yaml.v2) as to
 // a YAML 1.2 one. A string that YAML 1.1 (or 1.2) would read as a boolean, number, null or timestamp —
 // off, on, yes, no, y, n in any case, ~, null, 0755, 1_000, 0x1f, 12:30, .inf, .nan, 2026-07-01 — is
@@ -7,6 +7,8 @@ import { dump } from 'js-yaml'
 import { Document, parse, Scalar, visit, type CreateNodeOptions, type DocumentOptions, type SchemaOptions, type ToStringOptions } from 'yaml'
 
 const MAX_AMBIGUOUS_LENGTH = 64
+// YAML 1.1's timestamp (yaml.org/type/timestamp), which the `yaml` library's 1.1 schema reads as a string.
+const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/
 const seen = new Map<string, boolean>()
 
 /** Whether `text`, written as a plain scalar, is read as anything but this string by YAML 1.1 or 1.2. */
@@ -14,7 +16,7 @@ export function ambiguousPlain(text: string): boolean {
   if (text.length === 0 || text.length > MAX_AMBIGUOUS_LENGTH || text.includes('\n')) return false
   let known = seen.get(text)
   if (known === undefined) {
-    known = [parseAs(text, '1.1'), parseAs(text, '1.2')].some((value) => value !== text)
+    known = TIMESTAMP.test(text) || [parseAs(text, '1.1'), parseAs(text, '1.2')].some((value) => value !== text)
     if (seen.size > 10_000) seen.clear()
     seen.set(text, known)
   }
@@ -23,7 +25,7 @@ export function ambiguousPlain(text: string): boolean {
 
 function parseAs(text: string, version: '1.1' | '1.2'): unknown {
   try {
-    return parse(text, { version })
+    return parse(text, { version, logLevel: 'silent' })
   } catch {
     return undefined
   }

@@ -68,6 +68,8 @@ export function parseConfig(text: string, source: string): Config {
     const reasons = (validate.errors ?? []).map(describe)
     throw new ConfigError(`${source}: invalid config:\n  ${[...new Set(reasons)].join('\n  ')}`)
   }
+  // reports.format: false is off, as a YAML 1.1 tool that rewrote the config reads an unquoted off.
+  if ((value.reports.format as unknown) === false) value.reports.format = 'off'
   return value
 }
 

@@ -3,6 +3,7 @@
 // defaults, and the rules table for the docs. `npm run generate` writes them into their files
 // (scripts/generate.ts); test/contract checks the files match, so a rule is added by its file alone.
 import { KINDS, KIND_NAMES, listPath, versionsOf, type KindName } from '../model/kinds.ts'
+import { toYaml } from '../model/yaml-write.ts'
 import type { JudgedOperation, RegisteredRule } from '../rules/rule.ts'
 import { DEFAULT_WEBHOOK_CONFIGURATION, WEBHOOK_CONFIGURATION_KINDS } from '../install/webhook-configurations.ts'
 
@@ -133,7 +134,7 @@ export function defaultRulesYaml(rules: readonly RegisteredRule[]): string {
   const lines = ['rules:']
   for (const rule of rules) {
     lines.push(`  # ${rule.summary}`, `  ${rule.id}:`)
-    for (const [name, value] of Object.entries(defaults[rule.id]!)) lines.push(`    ${name}: ${value}`)
+    for (const [name, value] of Object.entries(defaults[rule.id]!)) lines.push(`    ${name}: ${toYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`)
   }
   return lines.join('\n') + '\n'
 }

@@ -4,7 +4,7 @@
 // than exemptions.maxDays, still counts in the API server (`hitless audit --cluster` reports them).
 // Its format is checked, so a malformed date does not count, as in the webhook; a date that does not
 // exist (2026-02-30) passes the format.
-import { q, qList, regexLiteral } from '../model/cel.ts'
+import { cond, q, qList, regexLiteral } from '../model/cel.ts'
 import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from './annotations.ts'
 import type { ExemptionPolicy } from './resolve.ts'
 import { approvalsOn, IGNORE_LABEL, MODE_LABEL } from './approval.ts'
@@ -14,10 +14,10 @@ const KEYS = [EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION]
 const UNTIL_FORMAT = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$|^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$'
 
 /** CEL map: the annotations of `root` (`object`, `oldObject`, `namespaceObject`), {} when it has none. */
-export const annotationsCel = (root: string) => `${root} != null && has(${root}.metadata) && has(${root}.metadata.annotations) ? ${root}.metadata.annotations : {}`
+export const annotationsCel = (root: string) => cond(`${root} != null && has(${root}.metadata) && has(${root}.metadata.annotations)`, `${root}.metadata.annotations`, '{}')
 
 /** CEL string: the trimmed value of annotation `key` in the CEL map `a`, '' when it is absent. */
-const valueOf = (a: string, key: string) => `(${q(key)} in ${a} ? ${a}[${q(key)}].trim() : '')`
+const valueOf = (a: string, key: string) => cond(`${q(key)} in ${a}`, `${a}[${q(key)}].trim()`, "''")
 
 /** CEL bools: whether the object's and the Namespace's annotation sets count, whichever rule they name. */
 export interface ExemptionSets {
@@ -39,7 +39,7 @@ export function exemptionSetCountsCel(a: string, source: 'object' | 'namespace',
   const checks: string[] = []
   if (policy.requireReason) checks.push(`${valueOf(a, REASON_ANNOTATION)} != ''`)
   const until = valueOf(a, UNTIL_ANNOTATION)
-  checks.push(`(${until} != '' ? ${until}.matches(${q(UNTIL_FORMAT)}) : ${policy.maxDays > 0 ? 'false' : 'true'})`)
+  checks.push(cond(`${until} != ''`, `${until}.matches(${q(UNTIL_FORMAT)})`, policy.maxDays > 0 ? 'false' : 'true'))
   if (source === 'object' && gated(policy)) {
     // exemptionChanged: on CREATE any of the three counts as added.
     const changed = `oldObject == null || ${qList(KEYS)}.exists(k, (k in ${a}) != (k in ${oldAnnotations}) || (k in ${a} && ${a}[k] != ${oldAnnotations}[k]))`
@@ -62,7 +62,7 @@ export function approverCel(policy: ExemptionPolicy): string {
  * annotations and the approval record, and on a Namespace hitless.dev/ignore and a hitless.dev/mode other than enforce.
  */
 export function grantsChangedCel(namespace: boolean): string {
-  const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
+  const map = (root: string, field: string) => cond(`${root} != null && has(${root}.metadata) && has(${root}.metadata.${field})`, `${root}.metadata.${field}`, '{}')
   const changed = (field: string, keys: string[], extra = '') =>
     `${qList(keys)}.filter(k, k in ${map('object', field)} && (!(k in ${map('oldObject', field)}) || ${map('object', field)}[k] != ${map('oldObject', field)}[k])${extra})`
   const annotations = changed('annotations', [...KEYS, APPROVAL_ANNOTATION])

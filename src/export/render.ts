@@ -1,7 +1,9 @@
 // The YAML `hitless export-policies` prints: a comment header that says what was exported, what stays
-// with the webhook and what CEL cannot check, then one document per object. CEL expressions are block
+// with the webhook and what CEL cannot check, then one document per object, written with yamlDocument
+// (strings YAML 1.1 would misread, such as the mode value off, quoted). CEL expressions are block
 // scalars, so they read as written and need no YAML quoting.
-import { Document, isScalar, Scalar, visit } from 'yaml'
+import { isScalar, Scalar, visit } from 'yaml'
+import { yamlDocument } from '../model/yaml-write.ts'
 import type { Config } from '../config/load.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import type { ExportResult } from './policies.ts'
@@ -16,7 +18,7 @@ export interface RenderOptions {
 const EXPRESSION_KEYS = new Set(['expression', 'messageExpression'])
 
 function documentYaml(object: object): string {
-  const document = new Document(object)
+  const document = yamlDocument(object)
   visit(document, {
     Pair(_, pair) {
       if (isScalar(pair.key) && EXPRESSION_KEYS.has(String(pair.key.value)) && isScalar(pair.value) && typeof pair.value.value === 'string') {

@@ -1,6 +1,7 @@
 // The variables every exported policy starts from: the pod spec of `object` (or `oldObject`), its
 // long-running and serving containers, and where each container is, built from the CEL twins of the
 // webhook's own code (pod-template.ts, containers.ts, serving.ts).
+import { cond } from '../model/cel.ts'
 import type { CelScope } from '../rules/cel.ts'
 import { servingBecauseCel, servingCel } from '../rules/serving.ts'
 import { nativeSidecarsCel, regularContainersCel } from '../workloads/containers.ts'
@@ -48,19 +49,20 @@ export function celScope(root: 'object' | 'oldObject', variables: Variables, set
   // Defined on first use: most policies never need them.
   const sidecarNames = () => define('sidecarNames', `${sidecars}.map(c, c.name)`)
   const joinedNames = (list: 'containers' | 'initContainers') =>
-    define(`${list}Joined`, `',' + (has(${spec}.${list}) ? ${spec}.${list}.map(c, c.name).join(',') : '') + ','`)
+    define(`${list}Joined`, `',' + ${cond(`has(${spec}.${list})`, `${spec}.${list}.map(c, c.name).join(',')`, "''")} + ','`)
   return {
     root,
     spec,
-    specPointer: `(${path.pointer})`,
-    specField: `(${path.field})`,
+    specPointer: path.pointer,
+    specField: path.field,
     containers,
     sidecars,
     longRunning,
     serving,
-    listOf: (name) => `(${name} in ${sidecarNames()} ? 'initContainers' : 'containers')`,
+    listOf: (name) => cond(`${name} in ${sidecarNames()}`, "'initContainers'", "'containers'"),
     pointerOf: (name) =>
-      `(${path.pointer}) + (${name} in ${sidecarNames()} ? '/initContainers/' + string(${indexIn(joinedNames('initContainers'), name)}) : '/containers/' + string(${indexIn(joinedNames('containers'), name)}))`,
+      `${path.pointer} + ` +
+      cond(`${name} in ${sidecarNames()}`, `'/initContainers/' + string(${indexIn(joinedNames('initContainers'), name)})`, `'/containers/' + string(${indexIn(joinedNames('containers'), name)})`),
     servingBecause: (c) => servingBecauseCel(c, settings.nonServingPortNames),
     define,
   }

@@ -4,7 +4,8 @@
 // Document API instead (correct, but may reformat).
 import { isDeepStrictEqual } from 'node:util'
 import fastJsonPatch from 'fast-json-patch'
-import { isMap, isScalar, LineCounter, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml'
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type YAMLMap } from 'yaml'
+import { quoteAmbiguous, toYaml } from '../model/yaml-write.ts'
 import { parsePointer } from '../model/json-pointer.ts'
 import type { PatchOperation } from '../model/types.ts'
 
@@ -54,7 +55,7 @@ function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOpe
   const existing = doc.getIn(path, true)
   if (isScalar(existing) && existing.range && (typeof op.value !== 'object' || op.value === null)) {
     const [start, end] = existing.range
-    return { at: start, remove: end - start, insert: stringify(op.value).trimEnd() }
+    return { at: start, remove: end - start, insert: toYaml(op.value).trimEnd() }
   }
   if (existing !== undefined) return undefined
   const parent = doc.getIn(path.slice(0, -1), true)
@@ -64,7 +65,7 @@ function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOpe
   if (map.flow) {
     const close = map.range![1] - 1
     if (text[close] !== '}') return undefined
-    const value = stringify(op.value, { collectionStyle: 'flow', lineWidth: 0 }).trim()
+    const value = toYaml(op.value, { collectionStyle: 'flow', lineWidth: 0 }).trim()
     return { at: close, remove: 0, insert: `${map.items.length > 0 ? ', ' : ''}${key}: ${value}` }
   }
   const firstKey = map.items[0]?.key as { range?: [number, number, number] } | undefined
@@ -79,7 +80,7 @@ function spliceFor(text: string, doc: Document, lines: LineCounter, op: PatchOpe
   const lineEnd = text.indexOf('\n', end)
   const eol = text.includes('\r\n') ? '\r\n' : '\n'
   const at = lineEnd === -1 ? text.length : text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd
-  const body = stringify({ [key]: op.value }, { indent: 2 }).trimEnd().split('\n').map((line) => indent + line).join(eol)
+  const body = toYaml({ [key]: op.value }, { indent: 2 }).trimEnd().split('\n').map((line) => indent + line).join(eol)
   return { at, remove: 0, insert: `${eol}${body}` }
 }
 
@@ -114,6 +115,8 @@ export function applyEditsToYaml(text: string, edits: DocumentEdit[]): { text: s
   for (const edit of edits) {
     const doc = docs[edit.documentIndex]!
     doc.contents = doc.createNode(expected[edit.documentIndex]) as Document['contents']
+    // Rebuilt from values, its scalars have lost their quotes: written so YAML 1.1 reads what we read.
+    quoteAmbiguous(doc)
   }
   // Rewritten, but with the file's own byte order mark, line endings and final newline.
   let rewritten = docs.map((doc) => doc.toString()).join('')

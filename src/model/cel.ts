@@ -22,3 +22,11 @@ export function celValue(value: unknown): string {
   if (typeof value === 'object') return `{${Object.entries(value).map(([key, item]) => `${q(key)}: ${celValue(item)}`).join(', ')}}`
   throw new Error(`no CEL literal for ${String(value)}`)
 }
+
+/**
+ * The CEL conditional `test ? then : otherwise`, always in parentheses. cel-go (the API server's CEL)
+ * takes no unparenthesised conditional in a conditional's then-branch (`a ? b ? c : d : e` is a syntax
+ * error there, though other CEL parsers accept it), and precedence never has to be thought about where
+ * a conditional is spliced into a larger expression. Every conditional hitless writes goes through it.
+ */
+export const cond = (test: string, then: string, otherwise: string) => `(${test} ? ${then} : ${otherwise})`

@@ -1,5 +1,6 @@
 // Shared by every output format: where a finding is, its fix on one line, and the summary.
-import { parse, stringify } from 'yaml'
+import { parse } from 'yaml'
+import { toYaml } from '../model/yaml-write.ts'
 import type { AuditFinding, AuditResult, Level } from '../audit/run.ts'
 
 export type FailOn = 'deny' | 'warn' | 'never'
@@ -52,7 +53,7 @@ export function oneLineFix(fix: string): string {
     }
     break
   }
-  const value = stringify(node, { collectionStyle: 'flow', lineWidth: 0 }).trim()
+  const value = toYaml(node, { collectionStyle: 'flow', lineWidth: 0 }).trim()
   return path.length > 0 ? `${path.join('.')}: ${value}` : value
 }
 

@@ -4,7 +4,7 @@
 // parts when it would outgrow an etcd object; one cluster-scoped report for cluster-scoped objects.
 // `audit --format policyreport|openreports` prints them; `serve` keeps them in the cluster.
 import { createHash } from 'node:crypto'
-import { stringify } from 'yaml'
+import { toYaml } from '../model/yaml-write.ts'
 import type { AuditFinding, AuditResult } from '../audit/run.ts'
 import { exemptionNote, oneLineFix } from './common.ts'
 
@@ -196,5 +196,5 @@ export function buildReports(findings: AuditFinding[], format: ReportFormat, opt
 /** Multi-document YAML of every report, for `audit --format policyreport|openreports`. */
 export function renderReports(result: AuditResult, format: ReportFormat, now = new Date()): string {
   const reports = [...buildReports(result.findings, format, { now }).values()].flat()
-  return reports.map((report) => stringify(report, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n')
+  return reports.map((report) => toYaml(report, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n')
 }

@@ -2,7 +2,7 @@
 // export-policies`: ValidatingAdmissionPolicy, MutatingAdmissionPolicy). A rule opts in with a `cel`
 // property beside its check(); what every rule needs (the pod spec, long-running and serving containers,
 // exemptions) is built here from the CEL twins of the TypeScript that the webhook runs, each written next
-// to its twin. test/export/parity.test.ts evaluates the CEL over every fixture and holds it to the
+// to its twin. test/export/parity-*.test.ts (and the Go checker, test/export-go) evaluate the CEL over every fixture and holds it to the
 // webhook's findings.
 //
 // Written for Kubernetes' CEL (cel-go with its base libraries) and checked with a JavaScript CEL library,
@@ -12,7 +12,7 @@
 // HomogeneousAggregateLiterals): finding records hold only strings, patch records only dyn values.
 import type { Action, KubernetesVersion } from '../model/types.ts'
 
-export { celValue, q, qList, regexLiteral } from '../model/cel.ts'
+export { celValue, cond, q, qList, regexLiteral } from '../model/cel.ts'
 
 /** A finding record: CEL for {container, message, fix, because}, all strings ('' where there is none). */
 export function findingCel(fields: { container: string; message: string; fix: string; because?: string }): string {

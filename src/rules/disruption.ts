@@ -7,6 +7,7 @@ import type { ClusterView } from '../cluster/view.ts'
 import { selectorOf, type HpaRecord, type PdbRecord } from '../cluster/disruption-records.ts'
 import { selectorSelects, type LabelSelector } from '../cluster/label-selectors.ts'
 import type { WorkloadRecord } from '../cluster/records.ts'
+import { cond } from '../model/cel.ts'
 import { groupOfKind } from '../model/kinds.ts'
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 
@@ -28,7 +29,8 @@ export function scaled(value: number | string, total: number, roundUp: boolean):
  */
 export function scaledCel(value: string, total: string, roundUp: boolean): string {
   const percent = `int(${value}.substring(0, size(${value}) - 1))`
-  return `(type(${value}) == int ? (${value} >= 0 ? ${value} : -1) : type(${value}) == string && ${value}.matches('^[0-9]{1,9}%$') ? (${percent} * ${total}${roundUp ? ' + 99' : ''}) / 100 : -1)`
+  const ofPercent = cond(`type(${value}) == string && ${value}.matches('^[0-9]{1,9}%$')`, `(${percent} * ${total}${roundUp ? ' + 99' : ''}) / 100`, '-1')
+  return cond(`type(${value}) == int`, cond(`${value} >= 0`, value, '-1'), ofPercent)
 }
 
 /** matchLabels and matchExpressions as one line: `app=web, tier in (a,b), !canary`. */

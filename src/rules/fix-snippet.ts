@@ -1,10 +1,10 @@
 // Pasteable YAML that shows where a fix goes, built from the same path the patch uses. Written with
-// js-yaml's dump: every finding carries a snippet, and it is 6x faster than yaml's stringify for the
-// same text (BENCHMARKS.md, audit throughput).
-import { dump } from 'js-yaml'
+// snippetYaml (js-yaml's dump where that reads the same in YAML 1.1: every finding carries a snippet, and
+// it is 6x faster than yaml's stringify for the same text; BENCHMARKS.md, audit throughput).
+import { snippetYaml } from '../model/yaml-write.ts'
 import type { PathToken } from '../model/json-pointer.ts'
 
-const toYaml = (node: unknown) => dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd()
+const toYaml = snippetYaml
 
 /**
  * YAML for `fields` merged into the container at `containerPath` (…, 'containers', 3), written as

@@ -8,7 +8,7 @@ import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
-import { findingCel } from './cel.ts'
+import { cond, findingCel } from './cel.ts'
 
 const HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const
 // The API server's defaults for a probe.
@@ -63,7 +63,7 @@ export const livenessProbe = defineRule({
       const [live, ready] = ['c.livenessProbe', 'c.readinessProbe']
       // The same check: the same handlers, equal (CEL's == on maps and lists is deep, like isDeepStrictEqual).
       const same = `(${HANDLERS.map((h) => `has(${live}.${h})`).join(' || ')}) && ${HANDLERS.map((h) => `has(${live}.${h}) == has(${ready}.${h}) && (!has(${live}.${h}) || ${live}.${h} == ${ready}.${h})`).join(' && ')}`
-      const numberOr = (probe: string, field: string, fallback: number) => `(has(${probe}.${field}) && ${probe}.${field} > 0 ? ${probe}.${field} : ${fallback})`
+      const numberOr = (probe: string, field: string, fallback: number) => cond(`has(${probe}.${field}) && ${probe}.${field} > 0`, `${probe}.${field}`, String(fallback))
       const timing = (probe: string) => {
         const period = numberOr(probe, 'periodSeconds', DEFAULT_PERIOD)
         const failures = numberOr(probe, 'failureThreshold', DEFAULT_FAILURES)

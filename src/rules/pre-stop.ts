@@ -11,7 +11,7 @@ import { longRunningContainers } from '../workloads/containers.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import type { KubernetesVersion } from '../model/types.ts'
 import { defineRule } from './rule.ts'
-import { celValue, findingCel, patchCel, q, type CelContext, type CelScope } from './cel.ts'
+import { celValue, cond, findingCel, patchCel, q, type CelContext, type CelScope } from './cel.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
 
@@ -76,8 +76,8 @@ function hookTypesCel(h: string): { present: string; injected: string } {
   const sleep = `has(${h}.sleep) && has(${h}.sleep.seconds) && type(${h}.sleep.seconds) == int`
   const exec = `has(${h}.exec) && has(${command}) && size(${command}) == 2 && ${command}[0] == 'sleep' && type(${command}[1]) == string && ${command}[1].matches('^[0-9]+$')`
   return {
-    present: HANDLER_TYPES.map((type) => `(has(${h}.${type}) ? [${q(type)}] : [])`).join(' + '),
-    injected: `(${exec} ? ['exec'] : []) + (${sleep} ? ['sleep'] : [])`,
+    present: HANDLER_TYPES.map((type) => cond(`has(${h}.${type})`, `[${q(type)}]`, '[]')).join(' + '),
+    injected: `${cond(exec, "['exec']", '[]')} + ${cond(sleep, "['sleep']", '[]')}`,
   }
 }
 
@@ -174,7 +174,7 @@ export const preStop = defineRule<PreStopOptions>({
       const handler = celValue(injected)
       const { removals, adds } = preStopFixesCel(context, injected)
       const pointer = scope.pointerOf('c.name')
-      const add = `${scope.serving}.filter(c, c.name in ${adds}).map(c, has(c.lifecycle) ? ${patchCel("'add'", `${pointer} + '/lifecycle/preStop'`, handler)} : ${patchCel("'add'", `${pointer} + '/lifecycle'`, `{'preStop': ${handler}}`)})`
+      const add = `${scope.serving}.filter(c, c.name in ${adds}).map(c, ${cond('has(c.lifecycle)', patchCel("'add'", `${pointer} + '/lifecycle/preStop'`, handler), patchCel("'add'", `${pointer} + '/lifecycle'`, `{'preStop': ${handler}}`))})`
       // Only the injected shapes are ever taken out: exec and sleep.
       const remove = (['exec', 'sleep'] as const)
         .map((type) => `${removals}.filter(r, ${q(type)} in r.extra.split(' and ')).map(r, ${patchCel("'remove'", `${scope.pointerOf('r.name')} + ${q(`/lifecycle/preStop/${type}`)}`)})`)
@@ -197,10 +197,10 @@ export function preStopCel(scope: CelScope, injectedNow: Handler): { conflicts: 
     `${scope.longRunning}.filter(c, has(c.lifecycle) && has(c.lifecycle.preStop)).map(c, {'name': string(c.name), 'present': (${present}).join(' '), 'injected': (${injected}).join(' ')})`,
   )
   const types = `r.present.split(' ')`
-  const injectedTypes = `(r.injected == '' ? [] : r.injected.split(' '))`
+  const injectedTypes = cond("r.injected == ''", '[]', "r.injected.split(' ')")
   const style = q(HANDLER_TYPES.find((type) => injectedNow[type] !== undefined)!)
   // With an owner's handler present every injected one goes; between two injected ones, the style injected now.
-  const extra = `(r.present == '' || size(${types}) < 2 ? [] : ${types}.exists(x, !(x in ${injectedTypes})) ? ${injectedTypes} : [${style}])`
+  const extra = cond(`r.present == '' || size(${types}) < 2`, '[]', cond(`${types}.exists(x, !(x in ${injectedTypes}))`, injectedTypes, `[${style}]`))
   const conflicts = scope.define(
     'preStopConflicts',
     `${hooks}.filter(r, size(${extra}) > 0).map(r, {'name': string(r.name), 'kept': ${types}.filter(t, !(t in ${extra})).join(' and '), 'extra': ${extra}.join(' and ')})`,

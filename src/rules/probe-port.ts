@@ -9,7 +9,7 @@ import { podTemplateOf, type Container } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE } from './serving.ts'
-import { findingCel, q } from './cel.ts'
+import { cond, findingCel, q } from './cel.ts'
 
 const PROBES = ['readinessProbe', 'livenessProbe', 'startupProbe'] as const
 
@@ -60,17 +60,17 @@ export const probePortRule = defineRule({
   cel: {
     findings({ scope }) {
       const where = `${scope.specField} + '.' + ${scope.listOf('c.name')} + '[' + c.name + ']'`
-      const names = `(has(c.ports) ? c.ports.filter(d, has(d.name) && d.name != '').map(d, d.name) : [])`
+      const names = cond('has(c.ports)', "c.ports.filter(d, has(d.name) && d.name != '').map(d, d.name)", '[]')
       // Per probe kind, the containers whose probe names a port they do not declare (CEL cannot flatten
       // a list of lists, so the findings come probe kind by probe kind, not container by container).
       return PROBES.map((probe) => {
         const p = `c.${probe}`
-        const port = `(${['httpGet', 'tcpSocket', 'grpc'].reduceRight((rest, handler) => `has(${p}.${handler}) && has(${p}.${handler}.port) ? ${p}.${handler}.port : ${rest}`, 'null')})`
+        const port = ['httpGet', 'tcpSocket', 'grpc'].reduceRight((rest, handler) => cond(`has(${p}.${handler}) && has(${p}.${handler}.port)`, `${p}.${handler}.port`, rest), 'null')
         const undeclared = `type(${port}) == string && !${port}.matches('^[0-9]+$') && !(has(c.ports) && c.ports.exists(d, has(d.name) && d.name == ${port}))`
         return `${scope.longRunning}.filter(c, has(${p}) && ${undeclared}).map(c, ${findingCel({
           container: 'c.name',
-          message: `'container "' + c.name + '" ${probe} targets port "' + ${port} + '", which it does not declare' + (size(${names}) > 0 ? ' (it declares ' + ${names}.map(n, '"' + n + '"').join(', ') + ')' : '')`,
-          fix: `${where} + (size(${names}) > 0 ? ${q(`.${probe}.port: `)} + ${names}[0] : '.ports[' + ${port} + '].containerPort: <the port the app listens on>')`,
+          message: `'container "' + c.name + '" ${probe} targets port "' + ${port} + '", which it does not declare' + ${cond(`size(${names}) > 0`, `' (it declares ' + ${names}.map(n, '"' + n + '"').join(', ') + ')'`, "''")}`,
+          fix: `${where} + ${cond(`size(${names}) > 0`, `${q(`.${probe}.port: `)} + ${names}[0]`, `'.ports[' + ${port} + '].containerPort: <the port the app listens on>'`)}`,
         })})`
       }).join(' + ')
     },

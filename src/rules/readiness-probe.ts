@@ -5,7 +5,7 @@ import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import { defineRule } from './rule.ts'
-import { findingCel } from './cel.ts'
+import { cond, findingCel } from './cel.ts'
 
 export const readinessProbe = defineRule({
   id: 'readiness-probe',
@@ -36,8 +36,8 @@ export const readinessProbe = defineRule({
   cel: {
     findings({ scope }) {
       // The probe's port as check() picks it: the first port with a number (its name if it has one).
-      const label = `has(p.name) ? string(p.name) : has(p.containerPort) ? string(p.containerPort) : '8080'`
-      const port = `(c.ports.exists(p, has(p.containerPort)) ? c.ports.filter(p, has(p.containerPort)).map(p, ${label})[0] : c.ports.map(p, ${label})[0])`
+      const label = cond('has(p.name)', 'string(p.name)', cond('has(p.containerPort)', 'string(p.containerPort)', "'8080'"))
+      const port = cond('c.ports.exists(p, has(p.containerPort))', `c.ports.filter(p, has(p.containerPort)).map(p, ${label})[0]`, `c.ports.map(p, ${label})[0]`)
       return `${scope.serving}.filter(c, !has(c.readinessProbe)).map(c, ${findingCel({
         container: 'c.name',
         message: `'container "' + c.name + '" has no readinessProbe'`,

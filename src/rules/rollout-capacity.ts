@@ -12,7 +12,7 @@ import { servicesSelecting } from '../cluster/view.ts'
 import { replicasOf as workloadReplicas } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
-import { findingCel, q } from './cel.ts'
+import { cond, findingCel, q } from './cel.ts'
 import { scaled, scaledCel, scaleOf, show } from './disruption.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { namespaceOf } from './referential.ts'
@@ -113,15 +113,15 @@ export const rolloutCapacity = defineRule({
   cel: {
     findings({ scope }) {
       const root = scope.root
-      const spec = scope.define('workloadSpec', `${root} != null && has(${root}.spec) ? ${root}.spec : {}`)
-      const replicas = scope.define('replicas', `has(${spec}.replicas) && type(${spec}.replicas) == int && ${spec}.replicas >= 0 ? ${spec}.replicas : 1`)
-      const name = `'/' + (has(${root}.metadata.name) ? ${root}.metadata.name : '')`
+      const spec = scope.define('workloadSpec', cond(`${root} != null && has(${root}.spec)`, `${root}.spec`, '{}'))
+      const replicas = scope.define('replicas', cond(`has(${spec}.replicas) && type(${spec}.replicas) == int && ${spec}.replicas >= 0`, `${spec}.replicas`, '1'))
+      const name = `'/' + ${cond(`has(${root}.metadata.name)`, `${root}.metadata.name`, "''")}`
       const because = scope.servingBecause(`${scope.serving}[0]`)
       // A Deployment: maxSurge and maxUnavailable resolved as judgeDeployment resolves them.
-      const strategy = scope.define('strategy', `has(${spec}.strategy) ? ${spec}.strategy : {}`)
+      const strategy = scope.define('strategy', cond(`has(${spec}.strategy)`, `${spec}.strategy`, '{}'))
       const rolling = `has(${strategy}.rollingUpdate)`
-      const maxSurge = scope.define('maxSurge', `${rolling} && has(${strategy}.rollingUpdate.maxSurge) ? ${strategy}.rollingUpdate.maxSurge : ${q(DEFAULT)}`)
-      const maxUnavailable = scope.define('maxUnavailable', `${rolling} && has(${strategy}.rollingUpdate.maxUnavailable) ? ${strategy}.rollingUpdate.maxUnavailable : ${q(DEFAULT)}`)
+      const maxSurge = scope.define('maxSurge', cond(`${rolling} && has(${strategy}.rollingUpdate.maxSurge)`, `${strategy}.rollingUpdate.maxSurge`, q(DEFAULT)))
+      const maxUnavailable = scope.define('maxUnavailable', cond(`${rolling} && has(${strategy}.rollingUpdate.maxUnavailable)`, `${strategy}.rollingUpdate.maxUnavailable`, q(DEFAULT)))
       const surge = scope.define('surge', scaledCel(maxSurge, replicas, true))
       const unavailable = scope.define('unavailable', scaledCel(maxUnavailable, replicas, false))
       const both = `(${surge} == 0 && ${unavailable} == 0)`
@@ -130,32 +130,30 @@ export const rolloutCapacity = defineRule({
         message:
           `'Deployment ' + request.namespace + ${name} + ${q("'s rolling update can take every ready replica away at once: replicas ")} + string(${replicas}) + ` +
           `', maxSurge ' + string(${maxSurge}) + ' → ' + string(${surge}) + ', maxUnavailable ' + string(${maxUnavailable}) + ' → ' + ` +
-          `(${both} ? '0, and with both 0 the controller uses 1' : string(${unavailable})) + ', so 0 of ' + string(${replicas}) + ' stay available while the new pods start'`,
+          `${cond(both, "'0, and with both 0 the controller uses 1'", `string(${unavailable})`)} + ', so 0 of ' + string(${replicas}) + ' stay available while the new pods start'`,
         fix: q('spec.strategy.rollingUpdate: { maxSurge: 1, maxUnavailable: 0 }'),
         because,
       })
       const deploymentFires =
         `(!has(${strategy}.type) || ${strategy}.type == 'RollingUpdate') && ${replicas} > 0 && ${surge} >= 0 && ${unavailable} >= 0 && ` +
-        `(${both} ? 1 : ${unavailable}) >= ${replicas}`
+        `${cond(both, '1', unavailable)} >= ${replicas}`
       // A StatefulSet: rollingUpdate.maxUnavailable rounding up, at least 1, of two or more replicas.
-      const update = scope.define('updateStrategy', `has(${spec}.updateStrategy) ? ${spec}.updateStrategy : {}`)
+      const update = scope.define('updateStrategy', cond(`has(${spec}.updateStrategy)`, `${spec}.updateStrategy`, '{}'))
       const statefulMax = `${update}.rollingUpdate.maxUnavailable`
-      const resolved = scope.define('statefulUnavailable', `has(${update}.rollingUpdate) && has(${statefulMax}) ? ${scaledCel(statefulMax, replicas, true)} : -1`)
+      const resolved = scope.define('statefulUnavailable', cond(`has(${update}.rollingUpdate) && has(${statefulMax})`, scaledCel(statefulMax, replicas, true), '-1'))
       const statefulSet = findingCel({
         container: "''",
         message:
           `'StatefulSet ' + request.namespace + ${name} + ${q("'s rolling update can take every replica away at once: replicas ")} + string(${replicas}) + ` +
           `', maxUnavailable ' + string(${statefulMax}) + ' → ' + string(${resolved}) + ' (podManagementPolicy ' + ` +
-          `(has(${spec}.podManagementPolicy) ? ${spec}.podManagementPolicy : 'OrderedReady') + '), so none stay available'`,
+          `${cond(`has(${spec}.podManagementPolicy)`, `${spec}.podManagementPolicy`, "'OrderedReady'")} + '), so none stay available'`,
         fix: q('spec.updateStrategy.rollingUpdate.maxUnavailable: 1'),
         because,
       })
       const statefulSetFires = `(!has(${update}.type) || ${update}.type == 'RollingUpdate') && ${replicas} >= 2 && ${resolved} >= ${replicas}`
-      return (
-        `request.kind.group != 'apps' || size(${scope.serving}) == 0 ? [] : ` +
-        `request.kind.kind == 'Deployment' ? (${deploymentFires} ? [${deployment}] : []) : ` +
-        `request.kind.kind == 'StatefulSet' && ${statefulSetFires} ? [${statefulSet}] : []`
-      )
+      const ofDeployment = cond(deploymentFires, `[${deployment}]`, '[]')
+      const ofStatefulSet = cond(`request.kind.kind == 'StatefulSet' && ${statefulSetFires}`, `[${statefulSet}]`, '[]')
+      return cond(`request.kind.group != 'apps' || size(${scope.serving}) == 0`, '[]', cond("request.kind.kind == 'Deployment'", ofDeployment, ofStatefulSet))
     },
   },
 })

@@ -8,7 +8,7 @@ import { durationSecondsCel, preStopDurationsCel, preStopSleepSeconds, sumSleeps
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
-import { findingCel, patchCel, type CelContext } from './cel.ts'
+import { cond, findingCel, patchCel, type CelContext } from './cel.ts'
 import { preStopFixesCel, preStopHandler, type PreStopOptions } from './pre-stop.ts'
 
 /** The value at a path of tokens, or undefined. */
@@ -86,21 +86,23 @@ export const terminationGracePeriod = defineRule<GracePeriodOptions>({
     findings(context) {
       const { scope, options } = context
       const { needed, longest, effective, grace, sleeper } = graceCel(context)
-      const sleepPart = `(${longest} > 0 ? 'preStop sleep ' + string(${longest}) + 's (container "' + ${sleeper}.name + '"' + (${sleeper}.added == 'yes' ? ', the sleep hitless adds' : '') + ') + ' : '')`
-      return `size(${scope.serving}) > 0 && ${effective} < ${needed} ? [${findingCel({
-        container: `${longest} > 0 ? ${sleeper}.name : ''`,
-        message: `'terminationGracePeriodSeconds ' + string(${effective}) + (has(${grace}) ? '' : ' (default)') + ' < ' + ${sleepPart} + '${options.drainSeconds}s to drain'`,
+      const added = cond(`${sleeper}.added == 'yes'`, "', the sleep hitless adds'", "''")
+      const sleepPart = cond(`${longest} > 0`, `'preStop sleep ' + string(${longest}) + 's (container "' + ${sleeper}.name + '"' + ${added} + ') + '`, "''")
+      const finding = findingCel({
+        container: cond(`${longest} > 0`, `${sleeper}.name`, "''"),
+        message: `'terminationGracePeriodSeconds ' + string(${effective}) + ${cond(`has(${grace})`, "''", "' (default)'")} + ' < ' + ${sleepPart} + '${options.drainSeconds}s to drain'`,
         because: scope.servingBecause(`${scope.serving}[0]`),
         fix: `${scope.specField} + '.terminationGracePeriodSeconds: ' + string(${needed})`,
-      })}] : []`
+      })
+      return cond(`size(${scope.serving}) > 0 && ${effective} < ${needed}`, `[${finding}]`, '[]')
     },
     patch(context) {
       const { scope, exempted } = context
       const { needed, longest, effective, grace, sleeper } = graceCel(context)
-      const op = `has(${grace}) ? 'replace' : 'add'`
-      const exempt = exempted('termination-grace-period', `(${longest} > 0 ? ${sleeper}.name : '')`)
+      const op = cond(`has(${grace})`, "'replace'", "'add'")
+      const exempt = exempted('termination-grace-period', cond(`${longest} > 0`, `${sleeper}.name`, "''"))
       // evaluate() writes no number over int32's limit.
-      return { add: `size(${scope.serving}) > 0 && ${effective} < ${needed} && ${needed} <= ${2 ** 31 - 1} && !(${exempt}) ? [${patchCel(op, `${scope.specPointer} + '/terminationGracePeriodSeconds'`, needed)}] : []` }
+      return { add: cond(`size(${scope.serving}) > 0 && ${effective} < ${needed} && ${needed} <= ${2 ** 31 - 1} && !(${exempt})`, `[${patchCel(op, `${scope.specPointer} + '/terminationGracePeriodSeconds'`, needed)}]`, '[]') }
     },
   },
 })
@@ -116,21 +118,21 @@ function graceCel(context: CelContext<GracePeriodOptions>) {
   const preStopConfig = context.rule('pre-stop')
   const hook = 'c.lifecycle.preStop'
   const hasHook = `has(c.lifecycle) && has(${hook})`
-  let durations = `${hasHook} ? ${preStopDurationsCel(hook)} : []`
+  let durations = cond(hasHook, preStopDurationsCel(hook), '[]')
   if (scope.root === 'object' && preStopConfig?.action === 'mutate') {
     const preStopOptions = preStopConfig.options as unknown as PreStopOptions
     const { removals, adds } = preStopFixesCel(context, preStopHandler(preStopOptions, context.kubernetesVersion))
     const removed = (type: string) => `${removals}.exists(r, r.name == c.name && '${type}' in r.extra.split(' and '))`
-    durations = `${hasHook} ? ${preStopDurationsCel(hook, { sleep: removed('sleep'), exec: removed('exec') })} : c.name in ${adds} ? ['${preStopOptions.sleepSeconds}'] : []`
+    durations = cond(hasHook, preStopDurationsCel(hook, { sleep: removed('sleep'), exec: removed('exec') }), cond(`c.name in ${adds}`, `['${preStopOptions.sleepSeconds}']`, '[]'))
   }
-  const hooks = scope.define('graceHooks', `${scope.longRunning}.map(c, {'name': dyn(string(c.name)), 'durations': dyn(${durations}), 'added': dyn(${hasHook} ? 'no' : 'yes')})`)
+  const hooks = scope.define('graceHooks', `${scope.longRunning}.map(c, {'name': dyn(string(c.name)), 'durations': dyn(${durations}), 'added': dyn(${cond(hasHook, "'no'", "'yes'")})})`)
   const values = scope.define('graceValues', `${hooks}.map(h, {'name': dyn(h.name), 'seconds': dyn(h.durations.map(t, ${durationSecondsCel('t')})), 'added': dyn(h.added)})`)
   const sleeps = scope.define('graceSleeps', `${values}.map(v, {'name': string(v.name), 'seconds': string(${sumSleepsCel('v.seconds')}), 'added': string(v.added)})`)
   // The first container with the longest sleep, as check() picks it (none when no sleep is over 0).
   const sleeper = `${sleeps}.filter(s, ${sleeps}.all(o, int(o.seconds) <= int(s.seconds)))[0]`
-  const longest = scope.define('graceLongest', `${sleeps}.exists(s, int(s.seconds) > 0) ? int(${sleeper}.seconds) : 0`)
+  const longest = scope.define('graceLongest', cond(`${sleeps}.exists(s, int(s.seconds) > 0)`, `int(${sleeper}.seconds)`, '0'))
   const needed = scope.define('graceNeeded', `${longest} + ${options.drainSeconds}`)
   const grace = `${scope.spec}.terminationGracePeriodSeconds`
-  const effective = `(has(${grace}) ? ${grace} : ${DEFAULT_GRACE_PERIOD_SECONDS})`
+  const effective = cond(`has(${grace})`, grace, String(DEFAULT_GRACE_PERIOD_SECONDS))
   return { needed, longest, effective, grace, sleeper }
 }

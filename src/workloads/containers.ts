@@ -1,4 +1,5 @@
 // Which containers of a pod template take traffic, and which keep running until the pod stops.
+import { cond } from '../model/cel.ts'
 import type { PathToken } from '../model/json-pointer.ts'
 import type { Container, PodTemplate } from './pod-template.ts'
 
@@ -25,11 +26,11 @@ export function longRunningContainers(template: PodTemplate): ContainerSlot[] {
 }
 
 /** The CEL twin of longRunningContainers' regular containers, over the pod spec `spec` (a CEL expression). */
-export const regularContainersCel = (spec: string) => `has(${spec}.containers) ? ${spec}.containers : []`
+export const regularContainersCel = (spec: string) => cond(`has(${spec}.containers)`, `${spec}.containers`, '[]')
 
 /** The CEL twin of longRunningContainers' native sidecars: init containers with restartPolicy Always. */
 export const nativeSidecarsCel = (spec: string) =>
-  `has(${spec}.initContainers) ? ${spec}.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always') : []`
+  cond(`has(${spec}.initContainers)`, `${spec}.initContainers.filter(c, has(c.restartPolicy) && c.restartPolicy == 'Always')`, '[]')
 
 /**
  * Containers that serve traffic: long-running ones that declare a containerPort, minus known

@@ -2,6 +2,7 @@
 // in scope at all. Rules ask here instead of knowing kinds themselves.
 import type { KubeObject, ReviewInput } from '../model/types.ts'
 import type { PathToken } from '../model/json-pointer.ts'
+import { cond } from '../model/cel.ts'
 import { KINDS, POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 
 export interface Handler {
@@ -83,10 +84,12 @@ export const POD_REQUEST_CEL = "request.kind.kind == 'Pod'"
  * ReplicationController without a template). Pod UPDATEs are left out by the policies' matchConditions.
  */
 export function podSpecCel(root: string): string {
-  return `${root} == null ? {} : ${POD_REQUEST_CEL} ? (has(${root}.spec) ? ${root}.spec : {}) : has(${root}.spec) && has(${root}.spec.template) && has(${root}.spec.template.spec) ? ${root}.spec.template.spec : {}`
+  const ofPod = cond(`has(${root}.spec)`, `${root}.spec`, '{}')
+  const ofTemplate = cond(`has(${root}.spec) && has(${root}.spec.template) && has(${root}.spec.template.spec)`, `${root}.spec.template.spec`, '{}')
+  return cond(`${root} == null`, '{}', cond(POD_REQUEST_CEL, ofPod, ofTemplate))
 }
 
 /** CEL strings: the pod spec's JSON pointer and its path as fixes name it (PodTemplate.specPath). */
 export function podSpecPathCel(): { pointer: string; field: string } {
-  return { pointer: `${POD_REQUEST_CEL} ? '/spec' : '/spec/template/spec'`, field: `${POD_REQUEST_CEL} ? 'spec' : 'spec.template.spec'` }
+  return { pointer: cond(POD_REQUEST_CEL, "'/spec'", "'/spec/template/spec'"), field: cond(POD_REQUEST_CEL, "'spec'", "'spec.template.spec'") }
 }

@@ -1,6 +1,6 @@
 // How long a preStop hook holds the container before SIGTERM, when that can be read off the spec.
 import type { Handler } from './pod-template.ts'
-import { q, qList } from '../model/cel.ts'
+import { cond, q, qList } from '../model/cel.ts'
 
 const SLEEP_BINARIES = new Set(['sleep', '/bin/sleep', '/usr/bin/sleep'])
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', '/bin/sh', '/bin/bash', '/bin/ash', '/bin/dash', '/usr/bin/bash'])
@@ -64,7 +64,7 @@ function scriptDurationsCel(s: string): string {
     const after = `${parts}[${i}]`
     // The duration: what follows "sleep", up to the first separator.
     const token = `${after}.trim()` + SEPARATORS.map((c) => `.split(${q(c)})[0]`).join('')
-    return `(size(${parts}) > ${i} && ${before} && ${after}.matches(${SLEEP_ARGUMENT}) ? ${token} : '')`
+    return cond(`size(${parts}) > ${i} && ${before} && ${after}.matches(${SLEEP_ARGUMENT})`, token, "''")
   })
   return `[${tokens.join(', ')}].filter(t, t != '')`
 }
@@ -78,27 +78,30 @@ function scriptDurationsCel(s: string): string {
 export function preStopDurationsCel(h: string, skip: { sleep?: string; exec?: string } = {}): string {
   const command = `${h}.exec.command`
   const unless = (condition: string | undefined) => (condition ? ` && !(${condition})` : '')
-  return (
-    `has(${h}.sleep) && has(${h}.sleep.seconds)${unless(skip.sleep)} ? [string(${h}.sleep.seconds)]` +
-    ` : has(${h}.exec)${unless(skip.exec)} && has(${command}) && size(${command}) > 0 ? (` +
-    `${command}[0] in ${qList(SLEEP_BINARIES)} && size(${command}) == 2 ? [string(${command}[1])]` +
-    ` : ${command}[0] in ${qList(SHELLS)} && size(${command}) >= 3 && ${command}[1] == '-c' ? ${scriptDurationsCel(`${command}[2]`)}` +
-    ` : []) : []`
+  const fromCommand = cond(
+    `${command}[0] in ${qList(SLEEP_BINARIES)} && size(${command}) == 2`,
+    `[string(${command}[1])]`,
+    cond(`${command}[0] in ${qList(SHELLS)} && size(${command}) >= 3 && ${command}[1] == '-c'`, scriptDurationsCel(`${command}[2]`), '[]'),
+  )
+  return cond(
+    `has(${h}.sleep) && has(${h}.sleep.seconds)${unless(skip.sleep)}`,
+    `[string(${h}.sleep.seconds)]`,
+    cond(`has(${h}.exec)${unless(skip.exec)} && has(${command}) && size(${command}) > 0`, fromCommand, '[]'),
   )
 }
 
 /** CEL int: the seconds of a duration text `t` (a CEL string), parseDuration's twin; 0 where that is undefined. */
 export function durationSecondsCel(t: string): string {
-  const unit = `(${t}.endsWith('h') ? 3600.0 : ${t}.endsWith('m') ? 60.0 : 1.0)`
-  const number = `(${t}.endsWith('s') || ${t}.endsWith('m') || ${t}.endsWith('h') ? ${t}.substring(0, size(${t}) - 1) : ${t})`
+  const unit = cond(`${t}.endsWith('h')`, '3600.0', cond(`${t}.endsWith('m')`, '60.0', '1.0'))
+  const number = cond(`${t}.endsWith('s') || ${t}.endsWith('m') || ${t}.endsWith('h')`, `${t}.substring(0, size(${t}) - 1)`, t)
   const seconds = `(double(${number}) * ${unit})`
   // ceil without a math library: the whole seconds, and one more for any fraction.
-  const ceil = `(int(${seconds}) + (double(int(${seconds})) < ${seconds} ? 1 : 0))`
-  return `(${t}.matches(${q('^[0-9]+(\\.[0-9]+)?[smh]?$')}) && ${seconds} <= ${MAX_SLEEP_SECONDS}.0 ? ${ceil} : 0)`
+  const ceil = `(int(${seconds}) + ${cond(`double(int(${seconds})) < ${seconds}`, '1', '0')})`
+  return cond(`${t}.matches(${q('^[0-9]+(\\.[0-9]+)?[smh]?$')}) && ${seconds} <= ${MAX_SLEEP_SECONDS}.0`, ceil, '0')
 }
 
 /** CEL int: the sum of a hook's durations in seconds (`v`, a CEL list<int> of at most SCRIPT_SLEEPS), 0 past the limit. */
 export function sumSleepsCel(v: string): string {
-  const total = `(${Array.from({ length: SCRIPT_SLEEPS }, (_, i) => `(size(${v}) > ${i} ? ${v}[${i}] : 0)`).join(' + ')})`
-  return `(${total} <= ${MAX_SLEEP_SECONDS} ? ${total} : 0)`
+  const total = `(${Array.from({ length: SCRIPT_SLEEPS }, (_, i) => cond(`size(${v}) > ${i}`, `${v}[${i}]`, '0')).join(' + ')})`
+  return cond(`${total} <= ${MAX_SLEEP_SECONDS}`, total, '0')
 }

@@ -60,3 +60,10 @@ t.test('loadConfig reads files and reports unreadable ones', async (t) => {
   t.ok(readFileSync(DEFAULT_CONFIG_PATH, 'utf8').includes('readiness-probe'))
   t.ok(new ConfigError('x') instanceof Error)
 })
+
+t.test('reports.format: false (an unquoted off a YAML 1.1 tool rewrote) is off; "off" quoted is off', async (t) => {
+  t.equal(parseConfig('reports: {format: false}', 'test').reports.format, 'off')
+  t.equal(parseConfig('reports: {format: "off"}', 'test').reports.format, 'off')
+  t.throws(() => parseConfig('reports: {format: true}', 'test'), ConfigError)
+  t.equal((await loadConfig(DEFAULT_CONFIG_PATH)).reports.format, 'off')
+})

@@ -39,6 +39,24 @@ function add(verdicts: Verdicts, rule: string, outcome: Outcome, seen: Seen) {
   entry.findings.push(seen)
 }
 
+// The webhook's side is pure in its inputs: one Policy per config (no cluster), one one-line fix per
+// snippet, computed once (the parity tests and the Go checker's input put thousands of requests).
+const policies_ = new WeakMap<Config, Map<string, ReturnType<typeof buildPolicy>>>()
+function policyFor(config: Config, version: KubernetesVersion) {
+  let byVersion = policies_.get(config)
+  if (!byVersion) policies_.set(config, (byVersion = new Map()))
+  const key = `${version.major}.${version.minor}`
+  let policy = byVersion.get(key)
+  if (!policy) byVersion.set(key, (policy = buildPolicy(config, { clusterVersion: version })))
+  return policy
+}
+const fixes = new Map<string, string>()
+function cachedFix(fix: string): string {
+  let line = fixes.get(fix)
+  if (line === undefined) fixes.set(fix, (line = oneLineFix(fix)))
+  return line
+}
+
 function namespaceSkipped(request: Request): boolean {
   const name = request.object.metadata?.namespace ?? 'default'
   return SKIPPED_NAMESPACES.includes(name) || 'hitless.dev/ignore' in (request.namespace?.metadata?.labels ?? {})
@@ -52,7 +70,7 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
   const verdicts: Verdicts = {}
   // The webhook configurations' namespaceSelector: hitless is never called there.
   if (namespaceSkipped(request)) return { verdicts, patched: request.object }
-  const policy = buildPolicy(config, { clusterVersion: version, ...(cluster ? { cluster: storeFrom(cluster) } : {}) })
+  const policy = cluster ? buildPolicy(config, { clusterVersion: version, cluster: storeFrom(cluster) }) : policyFor(config, version)
   const { object, oldObject = null } = request
   const review = {
     operation: request.operation,
@@ -68,7 +86,7 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
   const { mode, evaluation } = judge(review, policy, { now: () => NOW, namespaces })
   if (mode === 'off') return { verdicts, patched: object }
   const decision = decide(evaluation, 'validate', mode)
-  const seen = (f: Finding): Seen => ({ container: f.container ?? '', message: f.message, because: f.because ?? '', fix: conflict(f.message) ? '' : oneLineFix(f.fix) })
+  const seen = (f: Finding): Seen => ({ container: f.container ?? '', message: f.message, because: f.because ?? '', fix: conflict(f.message) ? '' : cachedFix(f.fix) })
   // Only what is exported is compared: a rule without `cel` stays with the webhook (the header says so).
   const ruleIds = new Set([...policy.rules.filter((r) => r.rule.cel).map((r) => r.rule.id), APPROVAL_RULE])
   for (const f of decision.denied) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'deny', seen(f))
@@ -76,7 +94,7 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
   for (const f of [...decision.wouldDeny, ...decision.wouldPatch]) if (ruleIds.has(f.rule)) add(verdicts, f.rule, 'audit', seen(f))
   for (const entry of Object.values(verdicts)) sorted(entry.findings)
   const patch = mode === 'enforce' ? evaluation.patch : []
-  return { verdicts, patched: fastJsonPatch.applyPatch(structuredClone(object), patch, true, false).newDocument }
+  return { verdicts, patched: patch.length === 0 ? object : fastJsonPatch.applyPatch(structuredClone(object), patch, true, true).newDocument }
 }
 
 const ruleOf = (document: KubeObject) => document.metadata!.annotations!['hitless.dev/rule']!
@@ -116,7 +134,7 @@ export function mutated(documents: KubeObject[], request: Request, order: string
     if (run.skipped) continue
     const patch = mutationPatches(policy, run)
     patches += patch.length
-    object = fastJsonPatch.applyPatch(structuredClone(object), patch as fastJsonPatch.Operation[], true, false).newDocument
+    if (patch.length > 0) object = fastJsonPatch.applyPatch(structuredClone(object), patch as fastJsonPatch.Operation[], true, true).newDocument
   }
   return { object, patches }
 }

@@ -112,11 +112,19 @@ export function bindingsFor(documents: KubeObject[], kind: string, policyName: s
   })
 }
 
+// Objects are shared between requests and never changed: decoded once each.
+const decodedObjects = new WeakMap<object, unknown>()
+function decodedObject(object: KubeObject): unknown {
+  let value = decodedObjects.get(object)
+  if (value === undefined) decodedObjects.set(object, (value = decoded(object)))
+  return value
+}
+
 function celContext(request: Request, variables: Record<string, unknown>): Record<string, unknown> {
   const object = request.object
   return {
-    object: decoded(object),
-    oldObject: request.oldObject ? decoded(request.oldObject) : null,
+    object: decodedObject(object),
+    oldObject: request.oldObject ? decodedObject(request.oldObject) : null,
     namespaceObject: decoded(request.namespace ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: object.metadata?.namespace ?? 'default' } }),
     request: decoded({
       operation: request.operation,

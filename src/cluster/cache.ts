@@ -11,6 +11,7 @@ import { ApiServerLiveness, parseVersion, type LivenessOptions, type LivenessSta
 import type { HpaRecord, LabelSelector, PdbRecord, ServiceInfo, ServiceRecord, WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import { Reflector, type ReflectorState } from './reflector.ts'
 import { ClusterStore } from './store.ts'
 import type { ClusterView } from './view.ts'
@@ -179,6 +180,14 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   nodes(): Iterable<NodeRecord> {
     return this.store.nodes()
+  }
+
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord> {
+    return this.store.targetGroupBindings(namespace)
+  }
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.store.get(name)
   }
 }
 

@@ -7,6 +7,7 @@ import { hpaRecord, pdbRecord, servicePorts, serviceRecord, shared, workloadReco
 import { nodeRecord, type NodeRecord } from '../scheduling/nodes.ts'
 import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
+import { targetGroupBindingRecord, type TargetGroupBindingRecord } from './load-balancers.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
 /** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
@@ -31,6 +32,7 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   else if (kind === 'Ingress') store.deleteIngress(namespace, name)
   else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') store.deleteRoute(kind, namespace, name)
   else if (kind === 'ReferenceGrant') store.deleteGrant(namespace, name)
+  else if (kind === 'TargetGroupBinding') store.deleteTargetGroupBinding(namespace, name)
   else if (kind === 'PodDisruptionBudget') store.deletePdb(namespace, name)
   else if (kind === 'HorizontalPodAutoscaler') store.deleteHpa(namespace, name)
   else store.deleteWorkload(kind, namespace, name)
@@ -57,6 +59,7 @@ export type Entry =
   | { kind: 'Node'; record: NodeRecord }
   | { kind: 'Route'; record: RouteRecord }
   | { kind: 'ReferenceGrant'; record: GrantRecord }
+  | { kind: 'TargetGroupBinding'; record: TargetGroupBindingRecord }
   | { kind: 'PodDisruptionBudget'; record: PdbRecord }
   | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
   | { kind: 'Workload'; record: WorkloadRecord }
@@ -73,6 +76,7 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Ingress') return { kind, record: ingressRecord(object) }
   if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return { kind: 'Route', record: routeRecord(kind, object) }
   if (kind === 'ReferenceGrant') return { kind, record: grantRecord(object) }
+  if (kind === 'TargetGroupBinding') return { kind, record: targetGroupBindingRecord(object) }
   if (kind === 'PodDisruptionBudget') return { kind, record: pdbRecord(object) }
   if (kind === 'HorizontalPodAutoscaler') {
     const record = hpaRecord(object)
@@ -96,6 +100,7 @@ function put(store: ClusterStore, entry: Entry): void {
   else if (entry.kind === 'Ingress') store.putIngress(entry.record)
   else if (entry.kind === 'Route') store.putRoute(entry.record)
   else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
+  else if (entry.kind === 'TargetGroupBinding') store.putTargetGroupBinding(entry.record)
   else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
   else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
   else store.putWorkload(entry.record)

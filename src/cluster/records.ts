@@ -2,6 +2,8 @@
 // port lists and Service port lists (few distinct values) between records; label sets are not shared:
 // they are mostly unique per object, and an intern table keyed by them would keep a key per label set.
 import type { KubeObject } from '../model/types.ts'
+import { awsServiceAnnotations, READINESS_GATE_PREFIX, type AwsServiceAnnotations } from './load-balancers.ts'
+import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
 
 export interface DeclaredPort {
@@ -25,6 +27,10 @@ export interface WorkloadRecord {
   ports: readonly DeclaredPort[]
   /** The replicas it asks for (spec.replicas, 1 when unset), for kinds with a scale; absent for others. */
   replicas?: number
+  /** Its template lists an AWS Load Balancer Controller readiness gate (target-health.elbv2.k8s.aws/…). */
+  lbGate?: true
+  /** The longest preStop sleep of its long-running containers, in seconds, when one sleeps. */
+  preStopSleep?: number
 }
 
 /**
@@ -68,6 +74,8 @@ export interface ServiceRecord {
   name: string
   selector: Readonly<Record<string, string>>
   ports: readonly ServicePort[]
+  /** The AWS Load Balancer Controller's annotations, when it has any (load-balancers.ts). */
+  aws?: AwsServiceAnnotations
 }
 
 const interned = new Map<string, object>()
@@ -112,6 +120,18 @@ export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {
       .filter((p: ContainerPort) => typeof p.containerPort === 'number')
       .map((p: ContainerPort) => (p.name ? { name: p.name, port: p.containerPort! } : { port: p.containerPort! })),
   )
+}
+
+/** Whether a pod spec lists the AWS Load Balancer Controller's readiness gate itself. */
+export function hasLoadBalancerGate(spec: PodSpec | undefined): boolean {
+  const gates = (spec as { readinessGates?: unknown } | undefined)?.readinessGates
+  return Array.isArray(gates) && gates.some((gate) => typeof gate?.conditionType === 'string' && gate.conditionType.startsWith(READINESS_GATE_PREFIX))
+}
+
+/** The longest preStop sleep (seconds) of a pod spec's long-running containers; 0 when none sleeps. */
+export function longestPreStopSleep(spec: PodSpec | undefined): number {
+  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')]
+  return containers.reduce((longest, c) => Math.max(longest, preStopSleepSeconds(c.lifecycle?.preStop) ?? 0), 0)
 }
 
 /** Workload kinds whose Pods the cache leaves out: their template already stands for them. */
@@ -175,6 +195,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
   const template: Template = kind === 'Pod' ? { metadata: meta, spec: object.spec as PodSpec } : templateOf(kind, object)
   const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
   const replicas = replicasOf(kind, object.spec)
+  const sleep = longestPreStopSleep(template?.spec)
   return {
     kind,
     namespace: meta.namespace ?? '',
@@ -183,6 +204,8 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     ...(podLabels ? { podLabels } : {}),
     ports: Object.freeze(declaredPorts(template?.spec)),
     ...(replicas !== undefined ? { replicas } : {}),
+    ...(hasLoadBalancerGate(template?.spec) ? { lbGate: true as const } : {}),
+    ...(sleep > 0 ? { preStopSleep: sleep } : {}),
   }
 }
 
@@ -322,11 +345,13 @@ export function servicePorts(object: KubeObject): readonly ServicePort[] {
 export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
   const spec = (object.spec ?? {}) as ServiceSpec
   if (spec.type === 'ExternalName' || !spec.selector || Object.keys(spec.selector).length === 0) return undefined
+  const aws = awsServiceAnnotations(object)
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
     ports: servicePorts(object),
+    ...(aws ? { aws } : {}),
   }
 }
 

@@ -6,6 +6,7 @@
 import type { NamespaceDirectory, NamespaceInfo } from '../model/namespaces.ts'
 import { routeBackends, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import { CONTROLLER_POD_LABEL_KEYS, selectorSelects, selectsPods, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServicePort, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { ClusterView } from './view.ts'
 
@@ -20,6 +21,7 @@ class NamespaceIndex {
   /** HTTPRoutes and GRPCRoutes by `Kind/name`. */
   readonly routes = new Map<string, RouteRecord>()
   readonly grants = new Map<string, GrantRecord>()
+  readonly targetGroupBindings = new Map<string, TargetGroupBindingRecord>()
   /**
    * HPAs by the name of what they scale (the record's own string, no key built): usually one, an array
    * when HPAs scale same-named workloads of different kinds (or, wrongly, the same one).
@@ -128,7 +130,7 @@ class NamespaceIndex {
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0
+    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0 && this.targetGroupBindings.size === 0
   }
 }
 
@@ -249,6 +251,16 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     this.tidy(namespace)
   }
 
+  putTargetGroupBinding(record: TargetGroupBindingRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).targetGroupBindings.set(record.name, { ...record, namespace })
+  }
+
+  deleteTargetGroupBinding(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.targetGroupBindings.delete(name)
+    this.tidy(namespace)
+  }
+
   putPdb(record: PdbRecord): void {
     const namespace = this.canonical(record.namespace)
     this.index(namespace).pdbs.set(record.name, { ...record, namespace })
@@ -290,6 +302,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
       else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
         for (const [key, route] of index.routes) if (route.kind === kind) index.routes.delete(key)
       } else if (kind === 'ReferenceGrant') index.grants.clear()
+      else if (kind === 'TargetGroupBinding') index.targetGroupBindings.clear()
       else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
       else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
       else index.clearKind(kind)
@@ -335,6 +348,14 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   referenceGrants(namespace: string): Iterable<GrantRecord> {
     return this.namespaces.get(namespace)?.grants.values() ?? []
+  }
+
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord> {
+    return this.namespaces.get(namespace)?.targetGroupBindings.values() ?? []
+  }
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.namespaceInfo.get(name)
   }
 
   disruptionBudgets(namespace: string): Iterable<PdbRecord> {

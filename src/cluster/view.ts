@@ -4,6 +4,8 @@
 import { selects, type HpaRecord, type LabelSelector, type PdbRecord, type ServiceInfo, type ServiceRecord, type WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/nodes.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
+import type { NamespaceInfo } from '../model/namespaces.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -25,6 +27,10 @@ export interface ClusterView {
   /** Routes that send traffic to Services of the namespace (its own and other namespaces'). */
   routesTo(namespace: string): RouteRecord[]
   referenceGrants(namespace: string): Iterable<GrantRecord>
+  /** The AWS Load Balancer Controller's TargetGroupBindings of a namespace. */
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord>
+  /** A Namespace's labels and annotations (in an audit: only Namespaces among the files). */
+  namespace(name: string): NamespaceInfo | undefined
   /** The cluster's Nodes (in an audit: the Node objects among the files, usually none). */
   nodes(): Iterable<NodeRecord>
   /**

@@ -34,6 +34,7 @@ export const KINDS = {
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', namespaced: true, olderVersions: ['v1beta1'], optional: true },
   GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', namespaced: true, optional: true },
   ReferenceGrant: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'referencegrants', namespaced: true, olderVersions: ['v1beta1'], optional: true },
+  TargetGroupBinding: { group: 'elbv2.k8s.aws', version: 'v1beta1', resource: 'targetgroupbindings', namespaced: true, olderVersions: ['v1alpha1'], optional: true },
   Node: { group: '', version: 'v1', resource: 'nodes', namespaced: false },
 } as const satisfies Record<string, KindInfo>
 

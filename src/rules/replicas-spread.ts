@@ -106,11 +106,11 @@ export const replicasSpread = defineRule({
       )
       const labelKeys = `${labels}.map(k, k)`
       const first = scope.define('spreadLabel', `size(${labelKeys}) == 0 ? '' : ${labelKeys}.filter(k, ${labelKeys}.all(o, k <= o))[0]`)
-      const selector = `(${first} == '' ? '' : ', labelSelector: {matchLabels: {' + ${first} + ': ' + string(${labels}[${first}]) + '}}')`
+      const selector = `(${first} == '' ? '' : ', labelSelector: { matchLabels: { ' + ${first} + ': ' + string(${labels}[${first}]) + ' } }')`
       const finding = findingCel({
         container: "''",
         message: `request.kind.kind + ' ' + request.namespace + '/' + (has(${root}.metadata.name) ? ${root}.metadata.name : '') + ' runs ' + string(${replicas}) + ' replicas (replicas ' + string(${replicas}) + ') and ' + ${q(SPREAD_TEXT)}`,
-        fix: `${scope.specField} + ${q(`.topologySpreadConstraints: {maxSkew: 1, topologyKey: ${HOSTNAME_KEY}, whenUnsatisfiable: ScheduleAnyway`)} + ${selector} + '}'`,
+        fix: `${scope.specField} + ${q(`.topologySpreadConstraints: { maxSkew: 1, topologyKey: ${HOSTNAME_KEY}, whenUnsatisfiable: ScheduleAnyway`)} + ${selector} + ' }'`,
         because: scope.servingBecause(`${scope.serving}[0]`),
       })
       return `request.kind.kind in ${qList(JUDGED)} && size(${scope.serving}) > 0 && ${replicas} >= 2 && !(${spread}) ? [${finding}] : []`

@@ -158,6 +158,9 @@ export function transitionFindings(
   judge: (targeted: Targeted, state: LbState) => Omit<RuleFinding, 'atMostWarn'> | undefined,
 ): RuleFinding[] {
   const audit = review.audit === true
+  // An audit judges the files as one state: each problem once, on the workload (not again on every
+  // Service, Ingress and Namespace that leads to it).
+  if (audit && !isGuardedWorkload(review.group, review.kind)) return []
   const after = stateWith(view, review, 'object', audit)
   if (!after || after.labels === undefined) return []
   const now = [...targetedWorkloads(view, after).values()].filter((t) => concernsReview(review, t))

@@ -15,7 +15,7 @@ export interface CorpusFinding {
   message: string
 }
 
-function directories(): string[] {
+function directories(root: string): string[] {
   const found = new Set<string>()
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -24,21 +24,22 @@ function directories(): string[] {
       else if (/\.(ya?ml|json)$/.test(name)) found.add(dirname(path))
     }
   }
-  walk(CORPUS)
+  walk(root)
   return [...found].sort()
 }
 
-export async function auditCorpus(): Promise<{ findings: CorpusFinding[]; errors: string[] }> {
+/** `root`: ../shared/corpus, or another tree laid out the same way (../shared/corpus-next). */
+export async function auditCorpus(root = CORPUS): Promise<{ findings: CorpusFinding[]; errors: string[] }> {
   const config = parseConfig('', 'default')
   const findings: CorpusFinding[] = []
   const errors: string[] = []
-  for (const dir of directories()) {
+  for (const dir of directories(root)) {
     const files = readdirSync(dir).filter((name) => /\.(ya?ml|json)$/.test(name)).map((name) => join(dir, name))
     const loaded = await loadManifests(files)
     const result = auditManifests(loaded.manifests, config, { defaultNamespace: 'default' })
-    for (const error of [...loaded.errors, ...result.errors]) errors.push(`${relative(CORPUS, error.file)}:${error.line ?? ''} ${error.message}`)
+    for (const error of [...loaded.errors, ...result.errors]) errors.push(`${relative(root, error.file)}:${error.line ?? ''} ${error.message}`)
     for (const f of result.findings) {
-      const key = [relative(CORPUS, f.manifest.file), `${f.object.kind}/${f.object.name}`, f.rule, f.container ?? '-', f.level].join('|')
+      const key = [relative(root, f.manifest.file), `${f.object.kind}/${f.object.name}`, f.rule, f.container ?? '-', f.level].join('|')
       // A rule may find several things in one object that are not about a container (two backends of
       // one route): the second and later get #2, #3… in their order.
       const seen = findings.filter((other) => other.key === key || other.key.startsWith(`${key}#`)).length

@@ -12,6 +12,9 @@ interface Judged {
   reason: string
 }
 const expected = JSON.parse(readFileSync(new URL('expectations.json', import.meta.url), 'utf8')) as { errors: string[]; findings: Record<string, Judged> }
+// The load-balancer and spread rules' findings are judged in their own file (issue 28): merged here.
+const judgedLb = JSON.parse(readFileSync(new URL('expectations-lb.json', import.meta.url), 'utf8')) as Record<'corpus' | 'corpus-next', Record<string, Judged>>
+Object.assign(expected.findings, judgedLb.corpus)
 
 t.test('the corpus: every finding judged, none false, little noise, no unexpected input error', async (t) => {
   const { findings, errors } = await auditCorpus()

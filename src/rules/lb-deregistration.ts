@@ -34,13 +34,14 @@ export const lbDeregistration = defineRule({
       if (!target || sleep >= target.delay.seconds) return undefined
       const { seconds, defaulted, annotation, on } = target.delay
       const delayText = `${seconds} s (${DEREGISTRATION_ATTRIBUTE}${defaulted ? ', the default' : ` on ${on}`})`
-      const sleepText = sleep > 0 ? `its longest preStop sleep is ${sleep} s` : 'it has no preStop sleep'
+      const sleepText = sleep > 0 ? `preStop sleep ${sleep} s` : 'no preStop sleep'
       const lower = `# ${on}: a delay the pod's preStop sleep covers\nmetadata:\n  annotations:\n    ${annotation}: ${DEREGISTRATION_ATTRIBUTE}=${Math.max(sleep, 1)}`
       const raise = `# ${record.kind} ${record.name}: a preStop sleep of ${seconds} s in each serving container, and terminationGracePeriodSeconds above it\n# (or pre-stop's coverDeregistration: true)\nlifecycle:\n  preStop:\n    sleep: {seconds: ${seconds}}`
       return {
+        // Warnings are cut at 160 characters: the numbers first.
         message:
-          `${record.kind} ${state.namespace}/${record.name}'s pods are IP targets of ${target.via}, whose target group keeps sending to a deregistered pod for up to ${delayText}, but ${sleepText}: ` +
-          `SIGTERM stops it while the load balancer still uses it; change ${defaulted ? `the delay (set ${DEREGISTRATION_ATTRIBUTE} on ${on} to at most ${Math.max(sleep, 1)})` : `the preStop sleep (to ${seconds} s, and the grace period above it)`}`,
+          `${record.kind} ${state.namespace}/${record.name}: ${sleepText} < deregistration delay ${delayText} of ${target.via}; the load balancer keeps sending to a deregistered pod until the delay ends, ` +
+          `and SIGTERM stops it sooner; change ${defaulted ? `the delay (set ${DEREGISTRATION_ATTRIBUTE} on ${on} to at most ${Math.max(sleep, 1)})` : `the preStop sleep (to ${seconds} s, and the grace period above it)`}`,
         fix: defaulted ? lower : raise,
       }
     })

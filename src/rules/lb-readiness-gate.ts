@@ -37,9 +37,10 @@ export const lbReadinessGate = defineRule({
       if (record.lbGate || state.labels?.[GATE_INJECT_LABEL] === 'enabled') return undefined
       const labelled = review.kind === 'Namespace' ? 'loses' : 'lacks'
       return {
+        // Warnings are cut at 160 characters: what and where first.
         message:
-          `${record.kind} ${state.namespace}/${record.name}'s pods are IP targets of an AWS load balancer (${describeTargets(targets)}) and get no readiness gate: ` +
-          `Namespace ${state.namespace} ${labelled} the label ${GATE_INJECT_LABEL}=enabled and the template lists no ${READINESS_GATE_PREFIX}… gate, so a rollout can stop old pods before the load balancer sends to the new ones`,
+          `no load balancer readiness gate for ${record.kind} ${state.namespace}/${record.name}: Namespace ${state.namespace} ${labelled} ${GATE_INJECT_LABEL}=enabled, ` +
+          `and its pods are IP targets of ${describeTargets(targets)}; the template lists no ${READINESS_GATE_PREFIX}… gate either, so a rollout can stop old pods before the load balancer sends to the new ones`,
         fix: `# Namespace ${state.namespace} (the AWS Load Balancer Controller then injects the gate into new pods):\nmetadata:\n  labels:\n    ${GATE_INJECT_LABEL}: enabled`,
       }
     })

@@ -22,7 +22,7 @@ t.test('pre-stop coverDeregistration: the injected sleep covers the delay, and t
   t.notOk(on.findings.some((f) => f.rule === 'lb-deregistration'), 'lb-deregistration judges the fixed object: nothing left')
   const off = evaluate(reviewOf(noHook), buildPolicy(config(false), { cluster: storeFrom(fixture.cluster!) }))
   t.same(off.patch.map((p) => ('value' in p ? p.value : undefined)), [{ preStop: { sleep: { seconds: 5 } } }], 'off (the default): sleepSeconds')
-  t.match(off.findings.find((f) => f.rule === 'lb-deregistration')?.message, /up to 300 s \(deregistration_delay\.timeout_seconds, the default\), but its longest preStop sleep is 5 s/)
+  t.match(off.findings.find((f) => f.rule === 'lb-deregistration')?.message, /Deployment shop\/web: preStop sleep 5 s < deregistration delay 300 s \(deregistration_delay\.timeout_seconds, the default\)/)
   const alone = evaluate(reviewOf(noHook), buildPolicy(config(true)))
   t.same(alone.patch.map((p) => ('value' in p ? p.value : undefined)), [{ preStop: { sleep: { seconds: 5 } } }], 'no cluster to ask: sleepSeconds')
 })

@@ -20,7 +20,7 @@ import { createLogger } from '../src/log/log.ts'
 import { admissionReview } from '../test/helpers/objects.ts'
 import { FakeApiServer } from '../test/helpers/fake-apiserver.ts'
 import { startChildServer } from './lib/child.ts'
-import { clusterObjects, SIZE, trafficObjects } from './lib/cluster-objects.ts'
+import { clusterObjects, loadBalancerObjects, SIZE, trafficObjects } from './lib/cluster-objects.ts'
 import { writeResult } from './lib/report.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -49,6 +49,14 @@ for (const object of trafficObjects()) {
   trafficRecords++
 }
 const trafficBytes = heapAfterGc() - beforeTraffic
+// AWS load balancers on top (alb Ingresses, TargetGroupBindings, labelled Namespaces): their cost per record.
+const beforeLb = heapAfterGc()
+let lbRecords = 0
+for (const object of loadBalancerObjects()) {
+  ingest(store, object.kind!, object)
+  if (object.kind !== 'Namespace') lbRecords++
+}
+const lbBytes = heapAfterGc() - beforeLb
 
 // 2. Decision latency: Deployment UPDATEs that change pod-template labels, which service-selector must
 // check against the namespace's Services: one keeps the Service selected (allowed), one orphans it.
@@ -112,6 +120,23 @@ const deploymentWith = (spec: Record<string, unknown>, resources: Record<string,
 }
 const fitsAllowed = latencies(withCluster, deploymentWith({}, { requests: { cpu: '500m', memory: '1Gi' } }))
 const fitsDenied = latencies(withCluster, deploymentWith({ nodeSelector: { pool: 'general' } }, { limits: { 'nvidia.com/gpu': '1' } }), 2_000)
+// The load-balancer rules: a Deployment UPDATE behind alb Ingresses (target-type ip, 30 s delay) and a
+// TargetGroupBinding, in a Namespace with the gate label (allowed) and in one without (lb-readiness-gate
+// and lb-deregistration warn); a Namespace UPDATE that removes the label (every ALB target of the
+// namespace looked at); each vs the same review with no cluster.
+const lbDeployment = (namespace: string) => {
+  const before = [...clusterObjects()].find((o) => o.kind === 'Deployment' && o.metadata?.namespace === namespace)!
+  const after = structuredClone(before) as any
+  after.spec.template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': '2026-12-06T00:00:00Z' }
+  return admissionReview(after, { operation: 'UPDATE', oldObject: before })
+}
+const lbLabelled = latencies(withCluster, lbDeployment('team-500'))
+const lbUnlabelled = latencies(withCluster, lbDeployment('team-501'))
+const lbUncached = latencies(withoutCluster, lbDeployment('team-501'))
+const namespaceBefore = [...loadBalancerObjects()].find((o) => o.kind === 'Namespace' && o.metadata?.name === 'team-500')!
+const namespaceAfter = { ...namespaceBefore, metadata: { ...namespaceBefore.metadata, labels: { team: 't500' } } }
+const lbNamespace = latencies(withCluster, admissionReview(namespaceAfter, { operation: 'UPDATE', oldObject: namespaceBefore }))
+const lbDecisions = [lbLabelled.decision, lbUnlabelled.decision, lbNamespace.decision]
 store = undefined
 
 // 3. Sync time from a test API server in another process, vs fetching and parsing the same pages.
@@ -154,6 +179,11 @@ console.log(`| Service UPDATE checked against Ingresses and routes, p50 / p99 | 
 console.log(`| Deployment CREATE that fits a node (of 5,000), p50 / p99 | ${fitsAllowed.p50.toFixed(1)} / ${fitsAllowed.p99.toFixed(1)} µs | | | < 100 µs |`)
 console.log(`| Deployment CREATE that fits no node (all 5,000 looked at, deny), p50 / p99 | ${fitsDenied.p50.toFixed(1)} / ${fitsDenied.p99.toFixed(1)} µs | | | |`)
 console.log(`| heap per Ingress / HTTPRoute / Node record (average of ${trafficRecords}) | ${(trafficBytes / trafficRecords).toFixed(0)} B | | | |`)
+console.log(`| heap per alb Ingress / TargetGroupBinding record (average of ${lbRecords}, Namespace labels included) | ${(lbBytes / lbRecords).toFixed(0)} B | | | |`)
+console.log(`| Deployment UPDATE behind alb Ingresses, Namespace labelled (allowed), p50 / p99 | ${lbLabelled.p50.toFixed(1)} / ${lbLabelled.p99.toFixed(1)} µs | ${lbUncached.p50.toFixed(1)} / ${lbUncached.p99.toFixed(1)} µs without cluster | ${(lbLabelled.p99 / lbUncached.p99).toFixed(2)}x (p99) | < 100 µs |`)
+console.log(`| Deployment UPDATE behind alb Ingresses, no label (lb-readiness-gate, lb-deregistration warn), p50 / p99 | ${lbUnlabelled.p50.toFixed(1)} / ${lbUnlabelled.p99.toFixed(1)} µs | | ${(lbUnlabelled.p99 / lbUncached.p99).toFixed(2)}x (p99) | < 100 µs |`)
+console.log(`| Namespace UPDATE that removes the gate label, p50 / p99 | ${lbNamespace.p50.toFixed(1)} / ${lbNamespace.p99.toFixed(1)} µs | | | < 100 µs |`)
 console.log(`| sync from test API server | ${(syncMs / 1000).toFixed(2)} s | ${(fetchMs / 1000).toFixed(2)} s fetch+parse only | ${(syncMs / fetchMs).toFixed(2)}x | < 10 s |`)
+console.log(`load-balancer decisions: ${lbDecisions.join(', ')}`)
 console.log(`decisions: ${cached.decision}, ${denied.decision}, ${pdbAllowed.decision}, ${pdbDenied.decision}; synced: ${synced}, ${syncedCounts.services} Services, ${syncedCounts.workloads} pods/templates, ${syncedCounts.pdbs} PDBs, ${syncedCounts.hpas} HPAs`)
-await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, pdbAllowed, pdbUncached, pdbDenied, ingressAllowed, ingressDenied, routeAllowed, serviceAllowed, fitsAllowed, fitsDenied, trafficBytes, trafficRecords, syncMs, fetchMs, synced })
+await writeResult('cluster-cache', { counts, leanPerPod, wholePerPod, cached, uncached, denied, pdbAllowed, pdbUncached, pdbDenied, ingressAllowed, ingressDenied, routeAllowed, serviceAllowed, fitsAllowed, fitsDenied, trafficBytes, trafficRecords, lbBytes, lbRecords, lbLabelled, lbUnlabelled, lbUncached, lbNamespace, syncMs, fetchMs, synced })

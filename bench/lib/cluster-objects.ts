@@ -86,3 +86,33 @@ export function* trafficObjects(): Generator<KubeObject> {
     }
   }
 }
+
+/**
+ * AWS load balancers on top (issue 28): per Service an Ingress of class alb with target-type ip and a
+ * 30 s deregistration delay (10,000), a TargetGroupBinding with targetType ip per namespace (1,000), and
+ * every other Namespace labelled for the controller's readiness gate (team-0, team-2, …).
+ */
+export function* loadBalancerObjects(): Generator<KubeObject> {
+  for (let n = 0; n < SIZE.namespaces; n++) {
+    const namespace = `team-${n}`
+    yield { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { team: `t${n}`, ...(n % 2 === 0 ? { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' } : {}) } } }
+    for (let s = 0; s < SIZE.servicesPerNamespace; s++) {
+      yield {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: {
+          name: `alb-${s}`,
+          namespace,
+          annotations: { 'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/target-type': 'ip', 'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=30' },
+        },
+        spec: { ingressClassName: 'alb', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `svc-${s}`, port: { number: 80 } } } }] } }] },
+      }
+    }
+    yield {
+      apiVersion: 'elbv2.k8s.aws/v1beta1',
+      kind: 'TargetGroupBinding',
+      metadata: { name: 'tgb-0', namespace },
+      spec: { serviceRef: { name: 'svc-0', port: 80 }, targetGroupARN: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${namespace}/0123456789abcdef`, targetType: 'ip' },
+    }
+  }
+}

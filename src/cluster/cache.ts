@@ -15,6 +15,7 @@ import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/node-record.ts'
 import { Reflector, storeTarget, type ReflectorState } from './reflector.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import { ClusterStore } from './store.ts'
 import type { MonitorRecord } from './monitors.ts'
 import type { ClusterView } from './view.ts'
@@ -189,6 +190,14 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
 
   monitors(namespace: string): MonitorRecord[] {
     return this.store.monitors(namespace)
+  }
+
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord> {
+    return this.store.targetGroupBindings(namespace)
+  }
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.store.get(name)
   }
 }
 

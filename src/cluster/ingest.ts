@@ -10,6 +10,7 @@ import { nodeRecord, type NodeRecord } from '../scheduling/node-record.ts'
 import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
 import { monitorRecord, type MonitorRecord } from './monitors.ts'
+import { targetGroupBindingRecord, type TargetGroupBindingRecord } from './load-balancers.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
 /** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
@@ -34,6 +35,7 @@ export function forget(store: ClusterStore, kind: string, object: KubeObject): v
   else if (kind === 'Ingress') store.deleteIngress(namespace, name)
   else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') store.deleteRoute(kind, namespace, name)
   else if (kind === 'ReferenceGrant') store.deleteGrant(namespace, name)
+  else if (kind === 'TargetGroupBinding') store.deleteTargetGroupBinding(namespace, name)
   else if (kind === 'PodDisruptionBudget') store.deletePdb(namespace, name)
   else if (kind === 'HorizontalPodAutoscaler') store.deleteHpa(namespace, name)
   else if (kind === 'ServiceMonitor' || kind === 'PodMonitor') store.deleteMonitor(kind, namespace, name)
@@ -61,6 +63,7 @@ export type Entry =
   | { kind: 'Node'; record: NodeRecord }
   | { kind: 'Route'; record: RouteRecord }
   | { kind: 'ReferenceGrant'; record: GrantRecord }
+  | { kind: 'TargetGroupBinding'; record: TargetGroupBindingRecord }
   | { kind: 'PodDisruptionBudget'; record: PdbRecord }
   | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
   | { kind: 'Monitor'; record: MonitorRecord }
@@ -78,6 +81,7 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Ingress') return { kind, record: ingressRecord(object) }
   if (kind === 'HTTPRoute' || kind === 'GRPCRoute') return { kind: 'Route', record: routeRecord(kind, object) }
   if (kind === 'ReferenceGrant') return { kind, record: grantRecord(object) }
+  if (kind === 'TargetGroupBinding') return { kind, record: targetGroupBindingRecord(object) }
   if (kind === 'PodDisruptionBudget') return { kind, record: pdbRecord(object) }
   if (kind === 'HorizontalPodAutoscaler') {
     const record = hpaRecord(object)
@@ -102,6 +106,7 @@ function put(store: ClusterStore, entry: Entry): void {
   else if (entry.kind === 'Ingress') store.putIngress(entry.record)
   else if (entry.kind === 'Route') store.putRoute(entry.record)
   else if (entry.kind === 'ReferenceGrant') store.putGrant(entry.record)
+  else if (entry.kind === 'TargetGroupBinding') store.putTargetGroupBinding(entry.record)
   else if (entry.kind === 'PodDisruptionBudget') store.putPdb(entry.record)
   else if (entry.kind === 'HorizontalPodAutoscaler') store.putHpa(entry.record)
   else if (entry.kind === 'Monitor') store.putMonitor(entry.record)

@@ -7,6 +7,7 @@ import type { HpaRecord, PdbRecord } from './disruption-records.ts'
 import type { ServicePort, ServiceRecord } from './service-records.ts'
 import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
 
@@ -19,6 +20,7 @@ export class NamespaceIndex {
   /** HTTPRoutes and GRPCRoutes by `Kind/name`. */
   readonly routes = new Map<string, RouteRecord>()
   readonly grants = new Map<string, GrantRecord>()
+  readonly targetGroupBindings = new Map<string, TargetGroupBindingRecord>()
   /**
    * HPAs by the name of what they scale (the record's own string, no key built): usually one, an array
    * when HPAs scale same-named workloads of different kinds (or, wrongly, the same one).
@@ -127,6 +129,6 @@ export class NamespaceIndex {
   }
 
   get empty(): boolean {
-    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0
+    return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0 && this.targetGroupBindings.size === 0
   }
 }

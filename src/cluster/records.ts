@@ -2,6 +2,8 @@
 // port lists and Service port lists (few distinct values) between records; label sets are not shared:
 // they are mostly unique per object, and an intern table keyed by them would keep a key per label set.
 import type { KubeObject } from '../model/types.ts'
+import { READINESS_GATE_PREFIX } from './load-balancers.ts'
+import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import type { ContainerPort, PodSpec } from '../workloads/pod-template.ts'
 import type { ServiceRecord } from './service-records.ts'
 
@@ -28,6 +30,10 @@ export interface WorkloadRecord {
   replicas?: number
   /** A StatefulSet's governing Service (spec.serviceName): it exists in the cluster, whether or not a file holds it. */
   serviceName?: string
+  /** Its template lists an AWS Load Balancer Controller readiness gate (target-health.elbv2.k8s.aws/…). */
+  lbGate?: true
+  /** The longest preStop sleep of its long-running containers, in seconds, when one sleeps. */
+  preStopSleep?: number
 }
 
 
@@ -73,6 +79,18 @@ export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {
       .filter((p: ContainerPort) => typeof p.containerPort === 'number')
       .map((p: ContainerPort) => (p.name ? { name: p.name, port: p.containerPort! } : { port: p.containerPort! })),
   )
+}
+
+/** Whether a pod spec lists the AWS Load Balancer Controller's readiness gate itself. */
+export function hasLoadBalancerGate(spec: PodSpec | undefined): boolean {
+  const gates = (spec as { readinessGates?: unknown } | undefined)?.readinessGates
+  return Array.isArray(gates) && gates.some((gate) => typeof gate?.conditionType === 'string' && gate.conditionType.startsWith(READINESS_GATE_PREFIX))
+}
+
+/** The longest preStop sleep (seconds) of a pod spec's long-running containers; 0 when none sleeps. */
+export function longestPreStopSleep(spec: PodSpec | undefined): number {
+  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')]
+  return containers.reduce((longest, c) => Math.max(longest, preStopSleepSeconds(c.lifecycle?.preStop) ?? 0), 0)
 }
 
 /** Workload kinds whose Pods the cache leaves out: their template already stands for them. */
@@ -137,6 +155,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
   const podLabels = controllerPodLabels(kind, meta.name ?? '', object.spec)
   const replicas = replicasOf(kind, object.spec)
   const serviceName = kind === 'StatefulSet' ? object.spec?.['serviceName'] : undefined
+  const sleep = longestPreStopSleep(template?.spec)
   return {
     kind,
     namespace: meta.namespace ?? '',
@@ -146,5 +165,7 @@ export function workloadRecord(kind: string, object: KubeObject): WorkloadRecord
     ports: Object.freeze(declaredPorts(template?.spec)),
     ...(replicas !== undefined ? { replicas } : {}),
     ...(typeof serviceName === 'string' && serviceName !== '' ? { serviceName } : {}),
+    ...(hasLoadBalancerGate(template?.spec) ? { lbGate: true as const } : {}),
+    ...(sleep > 0 ? { preStopSleep: sleep } : {}),
   }
 }

@@ -2,6 +2,7 @@
 // HTTPRoutes and GRPCRoutes (gateway.networking.k8s.io/v1), and the ReferenceGrants that let a route
 // reach a Service in another namespace. Only what the traffic-path rules read.
 import type { KubeObject } from '../model/types.ts'
+import { albIngress, type AlbIngress } from './load-balancers.ts'
 
 /** One Service a route or Ingress sends traffic to. */
 export interface BackendRef {
@@ -20,6 +21,8 @@ export interface IngressRecord {
   namespace: string
   name: string
   backends: readonly BackendRef[]
+  /** An Ingress of class alb (the AWS Load Balancer Controller's): its target type and delay. */
+  alb?: AlbIngress
 }
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute'
@@ -71,7 +74,8 @@ export function ingressRecord(object: KubeObject): IngressRecord {
       if (backend) backends.push(backend)
     })
   })
-  return { namespace, name: object.metadata?.name ?? '', backends }
+  const alb = albIngress(object)
+  return { namespace, name: object.metadata?.name ?? '', backends, ...(alb ? { alb } : {}) }
 }
 
 export function routeRecord(kind: RouteKind, object: KubeObject): RouteRecord {

@@ -1,6 +1,7 @@
 // The lean records of Services: the selector and ports the selector and traffic-path rules read.
 import type { KubeObject } from '../model/types.ts'
 import { sortedLabels } from './records.ts'
+import { awsServiceAnnotations, type AwsServiceAnnotations } from './load-balancers.ts'
 
 export interface ServicePort {
   name?: string
@@ -13,6 +14,8 @@ export interface ServiceRecord {
   name: string
   selector: Readonly<Record<string, string>>
   ports: readonly ServicePort[]
+  /** The AWS Load Balancer Controller's annotations, when it has any (load-balancers.ts). */
+  aws?: AwsServiceAnnotations
   /** Its own labels, for ServiceMonitor selectors (absent when it has none). */
   labels?: Readonly<Record<string, string>>
   /**
@@ -43,11 +46,13 @@ export function serviceRecord(object: KubeObject): ServiceRecord | undefined {
   const labels = object.metadata?.labels
   const annotations = object.metadata?.annotations ?? {}
   const scrapePort = Number(annotations['prometheus.io/port'])
+  const aws = awsServiceAnnotations(object)
   return {
     namespace: object.metadata?.namespace ?? '',
     name: object.metadata?.name ?? '',
     selector: Object.freeze(sortedLabels(spec.selector)),
     ports: servicePorts(object),
+    ...(aws ? { aws } : {}),
     ...(labels && Object.keys(labels).length > 0 ? { labels: Object.freeze(sortedLabels(labels)) } : {}),
     ...(annotations['prometheus.io/scrape'] === 'true' ? { scraped: Number.isInteger(scrapePort) && scrapePort > 0 ? { port: scrapePort } : {} } : {}),
   }

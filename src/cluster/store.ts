@@ -11,6 +11,7 @@ import { selectorSelects, type LabelSelector } from './label-selectors.ts'
 import type { HpaRecord, PdbRecord } from './disruption-records.ts'
 import type { ServiceInfo, ServicePort, ServiceRecord } from './service-records.ts'
 import type { WorkloadRecord } from './records.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import type { ClusterView } from './view.ts'
 
 import { NamespaceIndex } from './namespace-index.ts'
@@ -150,6 +151,16 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     this.tidy(namespace)
   }
 
+  putTargetGroupBinding(record: TargetGroupBindingRecord): void {
+    const namespace = this.canonical(record.namespace)
+    this.index(namespace).targetGroupBindings.set(record.name, { ...record, namespace })
+  }
+
+  deleteTargetGroupBinding(namespace: string, name: string): void {
+    this.namespaces.get(namespace)?.targetGroupBindings.delete(name)
+    this.tidy(namespace)
+  }
+
   putPdb(record: PdbRecord): void {
     const namespace = this.canonical(record.namespace)
     this.index(namespace).pdbs.set(record.name, { ...record, namespace })
@@ -195,6 +206,7 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
       else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
         for (const [key, route] of index.routes) if (route.kind === kind) index.routes.delete(key)
       } else if (kind === 'ReferenceGrant') index.grants.clear()
+      else if (kind === 'TargetGroupBinding') index.targetGroupBindings.clear()
       else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
       else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
       else index.clearKind(kind)
@@ -240,6 +252,14 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   referenceGrants(namespace: string): Iterable<GrantRecord> {
     return this.namespaces.get(namespace)?.grants.values() ?? []
+  }
+
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord> {
+    return this.namespaces.get(namespace)?.targetGroupBindings.values() ?? []
+  }
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.namespaceInfo.get(name)
   }
 
   disruptionBudgets(namespace: string): Iterable<PdbRecord> {

@@ -8,6 +8,8 @@ import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { NodeRecord } from '../scheduling/node-record.ts'
 import type { MonitorRecord } from './monitors.ts'
+import type { TargetGroupBindingRecord } from './load-balancers.ts'
+import type { NamespaceInfo } from '../model/namespaces.ts'
 
 export interface ClusterView {
   /** Why the state cannot be trusted right now (not synced, watch broken), or undefined. */
@@ -31,6 +33,10 @@ export interface ClusterView {
   referenceGrants(namespace: string): Iterable<GrantRecord>
   /** The ServiceMonitors and PodMonitors that look in a namespace (what Prometheus scrapes there). */
   monitors(namespace: string): MonitorRecord[]
+  /** The AWS Load Balancer Controller's TargetGroupBindings of a namespace. */
+  targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord>
+  /** A Namespace's labels and annotations (in an audit: only Namespaces among the files). */
+  namespace(name: string): NamespaceInfo | undefined
   /** The cluster's Nodes (in an audit: the Node objects among the files, usually none). */
   nodes(): Iterable<NodeRecord>
   /**

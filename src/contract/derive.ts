@@ -28,6 +28,9 @@ export function webhookRules(rules: readonly RegisteredRule[], webhook: 'mutatin
     if (webhook === 'mutating' && !rule.fixable) continue
     for (const target of rule.judges) {
       for (const kind of target.kinds) {
+        // Namespaces reach /validate through their own webhook (namespaces.validate.hitless.dev, every
+        // CREATE and UPDATE, always Ignore on failure): named here too, they would be judged twice.
+        if (kind === 'Namespace') continue
         const set = operations.get(kind) ?? new Set<JudgedOperation>()
         for (const operation of target.operations) set.add(operation)
         operations.set(kind, set)

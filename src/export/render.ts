@@ -82,6 +82,12 @@ export function header(result: ExportResult, config: Config, options: RenderOpti
     ...(exported.some((r) => r.rule === 'rollout-capacity')
       ? ['- rollout-capacity counts spec.replicas where an HPA scales the Deployment; strategy Recreate behind a Service is not warned of.']
       : []),
+    ...(exported.some((r) => r.rule === 'replicas-spread')
+      ? ['- replicas-spread counts spec.replicas where an HPA scales the workload, and judges it without a Service when a container serves.']
+      : []),
+    ...(webhookOnly.some((r) => r.rule === 'lb-readiness-gate' || r.rule === 'lb-deregistration')
+      ? ["- lb-readiness-gate, lb-deregistration: which load balancer targets the pods by IP (Services, Ingresses, TargetGroupBindings) and the Namespace's label are other objects; pre-stop's coverDeregistration needs them too."]
+      : []),
     `Apply: kubectl apply -f <this file>. Remove: kubectl delete -l app.kubernetes.io/managed-by=hitless-export-policies ${options.mutating ? 'validatingadmissionpolicies,validatingadmissionpolicybindings,mutatingadmissionpolicies,mutatingadmissionpolicybindings' : 'validatingadmissionpolicies,validatingadmissionpolicybindings'}`,
   )
   return lines.map((line) => (line === '' ? '#' : `# ${line}`))

@@ -36,6 +36,7 @@ export const KINDS = {
   ReferenceGrant: { group: 'gateway.networking.k8s.io', version: 'v1', resource: 'referencegrants', namespaced: true, olderVersions: ['v1beta1'], optional: true },
   ServiceMonitor: { group: 'monitoring.coreos.com', version: 'v1', resource: 'servicemonitors', namespaced: true, optional: true },
   PodMonitor: { group: 'monitoring.coreos.com', version: 'v1', resource: 'podmonitors', namespaced: true, optional: true },
+  TargetGroupBinding: { group: 'elbv2.k8s.aws', version: 'v1beta1', resource: 'targetgroupbindings', namespaced: true, olderVersions: ['v1alpha1'], optional: true },
   Node: { group: '', version: 'v1', resource: 'nodes', namespaced: false },
 } as const satisfies Record<string, KindInfo>
 

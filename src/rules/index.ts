@@ -14,9 +14,12 @@ import { rolloutCapacity } from './rollout-capacity.ts'
 import { ingressBackend } from './ingress-backend.ts'
 import { routeBackend } from './route-backend.ts'
 import { requestsFitNodes } from './requests-fit-nodes.ts'
+import { lbReadinessGate } from './lb-readiness-gate.ts'
+import { lbDeregistration } from './lb-deregistration.ts'
+import { replicasSpread } from './replicas-spread.ts'
 import type { RegisteredRule } from './rule.ts'
 
-export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity, ingressBackend, routeBackend, requestsFitNodes]
+export const RULES: readonly RegisteredRule[] = [readinessProbe, preStop, terminationGracePeriod, serviceSelector, serviceTargetPort, probePortRule, livenessProbe, pdbSelectsNothing, pdbBlocksDrain, pdbMissing, rolloutCapacity, ingressBackend, routeBackend, requestsFitNodes, lbReadinessGate, lbDeregistration, replicasSpread]
 
 export function ruleById(id: string): RegisteredRule | undefined {
   return RULES.find((rule) => rule.id === id)

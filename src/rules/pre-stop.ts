@@ -9,8 +9,10 @@ import { podTemplateOf, type Handler } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { longRunningContainers } from '../workloads/containers.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
-import type { KubernetesVersion } from '../model/types.ts'
-import { defineRule } from './rule.ts'
+import type { KubernetesVersion, ReviewInput } from '../model/types.ts'
+import { defineRule, type RuleSettings } from './rule.ts'
+import { workloadDeregistrationDelay } from './load-balancers.ts'
+import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import { celValue, cond, findingCel, patchCel, q, type CelContext, type CelScope } from './cel.ts'
 
 export type PreStopStyle = 'auto' | 'sleep' | 'exec'
@@ -18,6 +20,7 @@ export type PreStopStyle = 'auto' | 'sleep' | 'exec'
 export interface PreStopOptions {
   sleepSeconds: number
   style: PreStopStyle
+  coverDeregistration: boolean
 }
 
 /** The native sleep action is on by default from Kubernetes 1.30 (PodLifecycleSleepAction beta). */
@@ -29,7 +32,7 @@ export function supportsNativeSleep(version: KubernetesVersion): boolean {
  * The hook to inject. `auto` without cluster access uses the native sleep; with cluster access it uses
  * it only when the API server is known to be >= 1.30, so an older one is never sent a patch it rejects.
  */
-export function preStopHandler(options: PreStopOptions, clusterVersion?: KubernetesVersion, clusterAccess = false): Handler {
+export function preStopHandler(options: Pick<PreStopOptions, 'sleepSeconds' | 'style'>, clusterVersion?: KubernetesVersion, clusterAccess = false): Handler {
   const autoNative = clusterVersion ? supportsNativeSleep(clusterVersion) : !clusterAccess
   const native = options.style === 'sleep' || (options.style === 'auto' && autoNative)
   return native
@@ -86,6 +89,14 @@ function handlerFix(handler: Handler): string {
   return handler.sleep ? `lifecycle.preStop.sleep.seconds: ${handler.sleep.seconds}` : `lifecycle.preStop.exec.command: [ sleep, "${handler.exec!.command![1]}" ]`
 }
 
+/** With coverDeregistration, the sleep raised to the deregistration delay of the load balancers that target the pods by IP. */
+function withDeregistration(options: PreStopOptions, review: ReviewInput, settings: RuleSettings): PreStopOptions {
+  if (!options.coverDeregistration) return options
+  const view = settings.cluster && !settings.cluster.unavailable() ? settings.cluster : undefined
+  const delay = view ? workloadDeregistrationDelay(view, review) : undefined
+  return delay !== undefined && delay > options.sleepSeconds ? { ...options, sleepSeconds: delay } : options
+}
+
 export const preStop = defineRule<PreStopOptions>({
   id: 'pre-stop',
   summary: 'Every serving container has a preStop hook that gives endpoints time to drain.',
@@ -93,11 +104,13 @@ export const preStop = defineRule<PreStopOptions>({
   fixable: true,
   remedy: "a sleep of `sleepSeconds` (5); the owner's own hook wins over an injected one",
   defaultAction: 'mutate',
-  ...POD_SPEC_SCOPE,
+  judges: POD_SPEC_SCOPE.judges,
+  // Ingresses and TargetGroupBindings for coverDeregistration: which load balancers target the pods.
+  reads: [...POD_SPEC_SCOPE.reads, 'Ingress', 'TargetGroupBinding'],
   options: {
     type: 'object',
     additionalProperties: false,
-    required: ['sleepSeconds', 'style'],
+    required: ['sleepSeconds', 'style', 'coverDeregistration'],
     properties: {
       sleepSeconds: {
         description: 'Seconds the injected preStop hook sleeps so endpoints are removed before SIGTERM.',
@@ -112,12 +125,18 @@ export const preStop = defineRule<PreStopOptions>({
         enum: ['auto', 'sleep', 'exec'],
         default: 'auto',
       },
+      coverDeregistration: {
+        description:
+          "Where an AWS load balancer targets the pods by IP, sleep at least the target group's deregistration delay (lb-deregistration), so termination-grace-period raises the grace above it too. Webhook only: the exported policies sleep sleepSeconds.",
+        type: 'boolean',
+        default: false,
+      },
     },
   },
   check({ review, options, settings }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    const handler = preStopHandler(options, settings.clusterVersion, settings.liveCluster === true)
+    const handler = preStopHandler(withDeregistration(options, review, settings), settings.clusterVersion, settings.liveCluster === true)
     const conflicts = longRunningContainers(template).flatMap(({ container, path }) => {
       const hook = container.lifecycle?.preStop
       const extra = hook && typeof hook === 'object' ? injectedBesideOwner(hook, handler) : []
@@ -145,7 +164,7 @@ export const preStop = defineRule<PreStopOptions>({
           patch: hasLifecycle
             ? [{ op: 'add' as const, path: pointer([...path, 'lifecycle', 'preStop']), value: handler }]
             : [{ op: 'add' as const, path: pointer([...path, 'lifecycle']), value: { preStop: handler } }],
-          patchSummary: `added a ${options.sleepSeconds}s preStop sleep to container "${container.name}"`,
+          patchSummary: `added a ${preStopSleepSeconds(handler)}s preStop sleep to container "${container.name}"`,
         }
       })
     return [...conflicts, ...missing]

@@ -44,6 +44,8 @@ t.test('the shipped config: a header, then a policy and its bindings per rule CE
     'ValidatingAdmissionPolicy hitless-rollout-capacity',
     'ValidatingAdmissionPolicyBinding hitless-rollout-capacity',
     'ValidatingAdmissionPolicyBinding hitless-rollout-capacity-audit',
+    'ValidatingAdmissionPolicy hitless-replicas-spread',
+    'ValidatingAdmissionPolicyBinding hitless-replicas-spread',
   ])
   const readiness = documents[0]!.spec as { matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[] }[] }; validations: { messageExpression: string }[]; failurePolicy: string; matchConditions: { name: string }[] }
   t.same(readiness.matchConstraints.resourceRules.flatMap((r) => r.resources), ['pods', 'replicationcontrollers', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'rollouts'], 'the kinds the rule judges, as the webhook')
@@ -53,7 +55,7 @@ t.test('the shipped config: a header, then a policy and its bindings per rule CE
   t.equal(readiness.failurePolicy, 'Fail')
   t.same(readiness.matchConditions.map((c) => c.name), ['not-created-by-a-controller', 'not-being-deleted', 'pods-on-create-only', 'not-exempted'])
   t.match(readiness.validations[0]!.messageExpression, /hitless \[readiness-probe\]/)
-  t.same(documents.map((d) => (d.spec as { validationActions?: string[] }).validationActions).filter(Boolean), [['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Warn'], ['Deny'], ['Warn', 'Audit']])
+  t.same(documents.map((d) => (d.spec as { validationActions?: string[] }).validationActions).filter(Boolean), [['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Deny'], ['Warn', 'Audit'], ['Warn'], ['Deny'], ['Warn', 'Audit'], ['Warn']])
   t.match(stdout, /expression: \|-\n/, 'CEL as block scalars')
 })
 

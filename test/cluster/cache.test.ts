@@ -235,6 +235,8 @@ t.test('a 1.20 server: PDBs from policy/v1beta1, HPAs from autoscaling/v2beta2, 
   })
   cache.start()
   t.ok(await cache.waitForSync(5000), 'synced, the missing CRD included')
+  // Each watch starts after its kind's list: wait (bounded) for them, on a loaded machine too.
+  for (const deadline = Date.now() + 10_000; cache.readiness().reasons.length > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 25))
   t.equal(cache.unavailable(), undefined, 'usable')
   // Synced is not yet watching: each watch opens after its list, so wait (bounded) for them all.
   await eventually(t, () => cache.readiness().kinds.every((k) => k.absent || k.watching), 'every present kind is watched', 20_000)

@@ -10,7 +10,7 @@ import { RULES } from '../../src/rules/index.ts'
 
 t.test('the shipped config is exactly the schema defaults', async (t) => {
   t.same(await loadConfig(), parseConfig('', 'empty'))
-  t.same(parseConfig('', 'empty').rules['pre-stop'], { action: 'mutate', sleepSeconds: 5, style: 'auto' })
+  t.same(parseConfig('', 'empty').rules['pre-stop'], { action: 'mutate', sleepSeconds: 5, style: 'auto', coverDeregistration: false })
 })
 
 t.test('the schema describes every rule the registry knows, and no other', async (t) => {
@@ -19,7 +19,7 @@ t.test('the schema describes every rule the registry knows, and no other', async
 
 t.test('a partial config keeps the defaults it does not mention', async (t) => {
   const config = parseConfig('rules:\n  pre-stop:\n    sleepSeconds: 9\n', 'partial')
-  t.same(config.rules['pre-stop'], { action: 'mutate', sleepSeconds: 9, style: 'auto' })
+  t.same(config.rules['pre-stop'], { action: 'mutate', sleepSeconds: 9, style: 'auto', coverDeregistration: false })
   t.same(config.rules['readiness-probe'], { action: 'deny' })
   t.same(config.servingContainers.ignore, ['istio-proxy', 'linkerd-proxy', 'kube-rbac-proxy'])
   t.ok(config.servingContainers.nonServingPortNames.includes('metrics'))
@@ -49,7 +49,7 @@ t.test('a rule that cannot fix may not be set to mutate', async (t) => {
 t.test('off removes a rule from the policy; order follows the registry', async (t) => {
   const policy = buildPolicy(parseConfig('rules: {readiness-probe: {action: off}}', 'c'))
   t.same(policy.rules.map((r) => r.rule.id), RULES.map((r) => r.id).filter((id) => id !== 'readiness-probe'))
-  t.same(policy.rules[0]!.options, { sleepSeconds: 5, style: 'auto' })
+  t.same(policy.rules[0]!.options, { sleepSeconds: 5, style: 'auto', coverDeregistration: false })
 })
 
 t.test('loadConfig reads files and reports unreadable ones', async (t) => {

@@ -32,6 +32,7 @@ function directories(root: string): string[] {
   return [...found].sort()
 }
 
+/** `root`: ../shared/corpus, or another tree laid out the same way (../shared/corpus-next). */
 export async function auditCorpus(root: string = CORPUS): Promise<{ findings: CorpusFinding[]; errors: string[] }> {
   const config = parseConfig('', 'default')
   const findings: CorpusFinding[] = []

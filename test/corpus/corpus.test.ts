@@ -20,14 +20,17 @@ interface Expectations {
   notReported?: Record<string, string>
 }
 const read = (file: string) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Expectations
+// The load-balancer and spread rules' findings are judged in their own file (issue 28), merged here.
+const judgedLb = JSON.parse(readFileSync(new URL('expectations-lb.json', import.meta.url), 'utf8')) as Record<'corpus' | 'corpus-next', Record<string, Judged>>
+const withLb = (expected: Expectations, set: 'corpus' | 'corpus-next'): Expectations => ({ ...expected, findings: { ...expected.findings, ...judgedLb[set] } })
 
 const SETS = [
-  { name: 'corpus', root: CORPUS, expected: read('expectations.json'), sorted: false },
-  { name: 'corpus-next', root: CORPUS_NEXT, expected: read('expectations-next.json'), sorted: true },
+  { name: 'corpus', root: CORPUS, expected: withLb(read('expectations.json'), 'corpus'), own: read('expectations.json'), sorted: false },
+  { name: 'corpus-next', root: CORPUS_NEXT, expected: withLb(read('expectations-next.json'), 'corpus-next'), own: read('expectations-next.json'), sorted: true },
 ]
 
 const totals = { findings: 0, noise: 0 }
-for (const { name, root, expected, sorted } of SETS) {
+for (const { name, root, expected, own, sorted } of SETS) {
   t.test(`${name}: every finding judged, none false, little noise, no unexpected input error`, async (t) => {
     const { findings, errors } = await auditCorpus(root)
     const keys = findings.map((f) => f.key)
@@ -41,7 +44,7 @@ for (const { name, root, expected, sorted } of SETS) {
     const noise = verdicts.filter((judged) => judged.verdict === 'noise').length
     t.ok(noise <= 0.05 * keys.length, `noise ${noise} of ${keys.length} findings (at most 5 %)`)
     t.same(errors, expected.errors, 'input errors only where the files really are invalid')
-    if (sorted) t.same(Object.keys(expected.findings), Object.keys(expected.findings).sort(), 'entries sorted by key')
+    if (sorted) t.same(Object.keys(own.findings), Object.keys(own.findings).sort(), 'entries sorted by key')
     totals.findings += keys.length
     totals.noise += noise
   })

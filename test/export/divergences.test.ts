@@ -32,14 +32,28 @@ t.test('Services: the fixtures where the rest of the cluster changes the webhook
   // A Service selects pods whose containers declare no port: the webhook judges them all serving; CEL,
   // seeing no declared port, none. (readiness-probe on the UPDATEs: a violation the old object had.)
   // rollout-capacity: an HPA's minReplicas, and Recreate behind a Service (below); the Service there also
-  // makes the webhook say why the container serves in its own words.
+  // makes the webhook say why the container serves in its own words. replicas-spread: where a Service
+  // selects the pods the webhook names it as the reason (CEL names the serving port), fires only behind
+  // one (passes-no-service), and counts an HPA's minReplicas (fires-hpa-min-two, passes-hpa-min-one).
   t.same(differing.sort(), [
+    'pdb-missing/fires-argo-rollout.yaml replicas-spread',
+    'pdb-missing/fires-deployment-three-replicas.yaml replicas-spread',
+    'pdb-missing/fires-pdb-and-semantics.yaml replicas-spread',
+    'pdb-missing/fires-statefulset.yaml replicas-spread',
+    'pdb-missing/passes-pdb-selects-it.yaml replicas-spread',
     'pre-stop/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml readiness-probe',
+    'replicas-spread/fires-constraint-selects-other-pods.yaml replicas-spread',
+    'replicas-spread/fires-deployment-behind-service.yaml replicas-spread',
+    'replicas-spread/fires-hpa-min-two.yaml replicas-spread',
+    'replicas-spread/passes-hpa-min-one.yaml replicas-spread',
+    'replicas-spread/passes-no-service.yaml replicas-spread',
+    'rollout-capacity/fires-hpa-min-one-max-surge-zero.yaml replicas-spread',
     'rollout-capacity/fires-hpa-min-one-max-surge-zero.yaml rollout-capacity',
     'rollout-capacity/fires-recreate-behind-service.yaml pre-stop',
     'rollout-capacity/fires-recreate-behind-service.yaml readiness-probe',
+    'rollout-capacity/fires-recreate-behind-service.yaml replicas-spread',
     'rollout-capacity/fires-recreate-behind-service.yaml rollout-capacity',
     'service-selector/passes-relabel-keeps-selected-labels.yaml pre-stop',
     'service-target-port/fires-deployment-renames-targeted-port.yaml pre-stop',

@@ -50,10 +50,15 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   clearTimeout(timer)
 }
 
-/** GET over HTTPS with the test CA (and a bearer token); resolves with status and body, never rejects. */
+/**
+ * GET over HTTPS with the test CA (and a bearer token); resolves with status and body, never rejects.
+ * Each on a connection of its own, as a prober's: the pooled connections stay the reviews' alone, as the
+ * API server's are (hitless closes a connection that carried no review after 5 s idle, decision 0025, and
+ * a pooled request can race that close when the test's event loop was blocked meanwhile).
+ */
 export function httpsGet(url: string, ca: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { ca, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 3000 }, (res) => {
+    const req = request(url, { ca, agent: false, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 3000 }, (res) => {
       let body = ''
       res.on('data', (d) => (body += d))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))

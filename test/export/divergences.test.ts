@@ -10,6 +10,7 @@ import { buildPolicy } from '../../src/engine/policy.ts'
 import { exportPolicies } from '../../src/export/policies.ts'
 import type { Request } from '../helpers/admission-policy.ts'
 import { annotated, deployment, fixtureCases } from './cases.ts'
+import { APPROVAL_ANNOTATION } from '../../src/exemptions/annotations.ts'
 import { policies, webhook } from './verdicts.ts'
 
 const VERSION = { major: 1, minor: 36 }
@@ -31,6 +32,9 @@ t.test('Services: the fixtures where the rest of the cluster changes the webhook
   }
   // A Service selects pods whose containers declare no port: the webhook judges them all serving; CEL,
   // seeing no declared port, none. (readiness-probe on the UPDATEs: a violation the old object had.)
+  // A Service that targets only a sidecar's port makes only the sidecar serving (the webhook names it
+  // alone, CEL the containers with declared ports); a metrics-only Service (a metrics port name, one a
+  // ServiceMonitor scrapes, or its prometheus.io/scrape annotation) makes nothing serving, where CEL sees a declared port named http/https.
   // rollout-capacity: an HPA's minReplicas, and Recreate behind a Service (below); the Service there also
   // makes the webhook say why the container serves in its own words. replicas-spread: where a Service
   // selects the pods the webhook names it as the reason (CEL names the serving port), fires only behind
@@ -44,6 +48,14 @@ t.test('Services: the fixtures where the rest of the cluster changes the webhook
     'pre-stop/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml pre-stop',
     'readiness-probe/fires-selected-by-service-without-ports.yaml readiness-probe',
+    'readiness-probe/fires-service-targets-only-a-sidecar.yaml pre-stop',
+    'readiness-probe/fires-service-targets-only-a-sidecar.yaml readiness-probe',
+    'readiness-probe/passes-metrics-only-service-by-annotation.yaml pre-stop',
+    'readiness-probe/passes-metrics-only-service-by-annotation.yaml readiness-probe',
+    'readiness-probe/passes-metrics-only-service-by-name.yaml pre-stop',
+    'readiness-probe/passes-metrics-only-service-by-name.yaml readiness-probe',
+    'readiness-probe/passes-metrics-only-service-by-servicemonitor.yaml pre-stop',
+    'readiness-probe/passes-metrics-only-service-by-servicemonitor.yaml readiness-probe',
     'replicas-spread/fires-constraint-selects-other-pods.yaml replicas-spread',
     'replicas-spread/fires-deployment-behind-service.yaml replicas-spread',
     'replicas-spread/fires-hpa-min-two.yaml replicas-spread',
@@ -121,4 +133,14 @@ t.test('allowExistingViolations: what the webhook admits with a warning, CEL adm
   const { findings } = evaluate({ operation: 'UPDATE', kind: 'Deployment', group: 'apps', object, oldObject: object, userInfo: person }, buildPolicy(only))
   t.match(findings, [{ rule: 'readiness-probe', action: 'warn', message: /already so before this change; allowExistingViolations/ }], 'the webhook warns')
   t.same(policies(exportPolicies(only, { kubernetesVersion: VERSION, mutating: false }).documents, request), {}, 'CEL lets it through without a word')
+})
+
+t.test('approval records: the webhook records an approver\'s exemption, the exported policies do not', async (t) => {
+  const approvers = parseConfig('exemptions: {approvers: {users: [boss], groups: []}}', 'approvers')
+  const exempted = annotated(deployment('web', [{ name: 'web', image: 'web', ports: [{ containerPort: 8080 }] }]), { 'hitless.dev/exempt': '*', 'hitless.dev/exempt-reason': 'r', 'hitless.dev/exempt-until': '2026-07-01' })
+  const request: Request = { operation: 'CREATE', object: exempted, oldObject: null, userInfo: { username: 'boss', groups: [] } }
+  const { patched } = webhook(approvers, request, VERSION)
+  t.match(patched.metadata?.annotations?.[APPROVAL_ANNOTATION], /^by boss; hmac-sha256:[0-9a-f]+$/, 'the webhook writes the record')
+  const exported = exportPolicies(approvers, { kubernetesVersion: VERSION, mutating: true }).documents
+  t.notOk(JSON.stringify(exported.filter((d) => d.kind === 'MutatingAdmissionPolicy')).includes(APPROVAL_ANNOTATION), 'no mutating policy writes it')
 })

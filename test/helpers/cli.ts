@@ -1,5 +1,8 @@
 // Runs bin/hitless.js as a user would, with the same Node that runs the tests.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../../bin/hitless.js', import.meta.url))
@@ -47,4 +50,21 @@ export function startCli(args: string[], ready: (line: Record<string, unknown>) 
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return { child, lines, started, exited }
+}
+
+/**
+ * `hitless serve` on loopback with test certificates, --cluster off and the given shutdown delay,
+ * started (its url known) and killed at the test's end: what the drain tests signal.
+ */
+export async function startServe(t: { teardown(fn: () => void): void }, shutdownDelaySeconds: number) {
+  const { testCertificates } = await import('./tls.ts')
+  const certs = await testCertificates()
+  const dir = await mkdtemp(join(tmpdir(), 'hitless-serve-'))
+  await writeFile(join(dir, 'tls.crt'), certs.cert)
+  await writeFile(join(dir, 'tls.key'), certs.key)
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', String(shutdownDelaySeconds)]
+  const serve = startCli(args, (line) => line['msg'] === 'hitless is serving /mutate and /validate')
+  t.teardown(() => serve.child.kill('SIGKILL'))
+  const url = String((await serve.started)['url'])
+  return { serve, url, certs }
 }

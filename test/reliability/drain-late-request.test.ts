@@ -1,24 +1,16 @@
 // SIGTERM and a connection opened during the drain (as the API server may open one until the endpoint
 // is gone) whose request arrives only after the drain is over and the listener closed: it is answered,
 // with Connection: close, never refused with a 503 (which the API server counts as a failed call).
-import { mkdtemp, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { connect, type TLSSocket } from 'node:tls'
 import t from 'tap'
-import { startCli } from '../helpers/cli.ts'
+import { startServe } from '../helpers/cli.ts'
 import { admissionReview, loadYaml } from '../helpers/objects.ts'
-import { testCertificates } from '../helpers/tls.ts'
 
 t.test('a request on a connection opened during the drain is answered after the listener closes, not refused with 503', async (t) => {
-  const certs = await testCertificates()
-  const dir = await mkdtemp(join(tmpdir(), 'hitless-sigterm-'))
-  await writeFile(join(dir, 'tls.crt'), certs.cert)
-  await writeFile(join(dir, 'tls.key'), certs.key)
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
-  t.teardown(() => serve.child.kill('SIGKILL'))
-  const url = new URL(String((await serve.started)['url']))
+  const started = await startServe(t, 1)
+  const { serve, certs } = started
+  const url = new URL(started.url)
   serve.child.kill('SIGTERM')
   // Opened during the drain (as the API server may until the endpoint is gone), the request not yet sent.
   const socket = await new Promise<TLSSocket>((resolve) => {

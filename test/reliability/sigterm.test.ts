@@ -3,14 +3,10 @@
 // the pool empties itself; no request fails or is reset, and the process exits as soon as the last
 // review is answered (not after the 10 s cap). A request arriving after the listener closed:
 // drain-late-request.test.ts.
-import { writeFile, mkdtemp } from 'node:fs/promises'
 import { Agent, request } from 'node:https'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { startCli } from '../helpers/cli.ts'
+import { startServe } from '../helpers/cli.ts'
 import { admissionReview, loadYaml } from '../helpers/objects.ts'
-import { testCertificates } from '../helpers/tls.ts'
 
 function call(url: string, agent: Agent, body: string): Promise<{ status: number; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -24,13 +20,7 @@ function call(url: string, agent: Agent, body: string): Promise<{ status: number
 }
 
 t.test('SIGTERM under keep-alive load: nothing fails, nothing is reset, exit when done', async (t) => {
-  const certs = await testCertificates()
-  const dir = await mkdtemp(join(tmpdir(), 'hitless-sigterm-'))
-  await writeFile(join(dir, 'tls.crt'), certs.cert)
-  await writeFile(join(dir, 'tls.key'), certs.key)
-  const serve = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--probe-port', '0', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--cluster', 'off', '--shutdown-delay', '1'], (line) => line['msg'] === 'hitless is serving /mutate and /validate')
-  t.teardown(() => serve.child.kill('SIGKILL'))
-  const url = String((await serve.started)['url'])
+  const { serve, url, certs } = await startServe(t, 1)
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: certs.ca })
   const body = JSON.stringify(admissionReview(loadYaml('readiness-probe/fires-deployment-no-probe.yaml')))
   const statuses: number[] = []

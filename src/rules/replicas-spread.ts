@@ -36,10 +36,12 @@ function spreads(term: Term | undefined, labels: Readonly<Record<string, string>
 function spreadOf(template: PodTemplate): boolean {
   const spec = template.spec as { topologySpreadConstraints?: Term[]; affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: Term[]; preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm?: Term }[] } } }
   const anti = spec.affinity?.podAntiAffinity
+  // Any JSON can stand where a list belongs: mutating admission runs before the API server validates.
+  const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : [])
   return (
-    (spec.topologySpreadConstraints ?? []).some((c) => spreads(c, template.labels)) ||
-    (anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some((t) => spreads(t, template.labels)) ||
-    (anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []).some((w) => spreads(w?.podAffinityTerm, template.labels))
+    list(spec.topologySpreadConstraints).some((c) => spreads(c, template.labels)) ||
+    list(anti?.requiredDuringSchedulingIgnoredDuringExecution).some((t) => spreads(t, template.labels)) ||
+    list(anti?.preferredDuringSchedulingIgnoredDuringExecution).some((w) => spreads(w?.podAffinityTerm, template.labels))
   )
 }
 

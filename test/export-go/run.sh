@@ -81,7 +81,10 @@ case ${1:-} in
     out=$(build)
     input=$(mktemp --suffix=.json)
     trap 'rm -f "$input"' EXIT
-    (cd "$here/../.." && node test/export-go/input.ts "$input")
+    # The project's Node 24 (the node devDependency; .ci/run calls this outside npm, where `node` may be older).
+    node=$here/../../node_modules/.bin/node
+    [ -x "$node" ] || node=node
+    (cd "$here/../.." && "$node" test/export-go/input.ts "$input")
     "$out" "$input" | tail -n 25 ;;
   *) echo "usage: run.sh build | path | check ARGS... | all" >&2; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
 import { KINDS } from '../model/kinds.ts'
-import { getJson, KubeHttpError, listPages } from '../cluster/kube-client.ts'
+import { KubeHttpError, listPages } from '../cluster/kube-client.ts'
 import type { KubeObject } from '../model/types.ts'
 import type { Manifest } from './manifests.ts'
 
@@ -22,7 +22,10 @@ export async function manifestsFromCluster(
   const manifests: Manifest[] = []
   for (const { kind, path, paths, optional } of CACHED_RESOURCES) {
     if (kind === 'Namespace') {
-      const namespaces = namespace ? [await getJson<KubeObject>(kc, `${path}/${encodeURIComponent(namespace)}`)] : await listAll(kc, path)
+      // One namespace by a list with a name selector, not a GET: the in-cluster report writer scans with
+      // the shipped ClusterRole, which grants list and watch only (the verbs the cache sends).
+      const namespaces = await listAll(kc, path, undefined, namespace ? { fieldSelector: `metadata.name=${namespace}` } : {})
+      if (namespace && namespaces.length === 0) throw new Error(`namespace ${namespace} not found`)
       for (const object of namespaces) manifests.push(asManifest({ ...object, apiVersion: 'v1', kind }))
       continue
     }
@@ -51,9 +54,9 @@ async function listServed(kc: KubeConfig, paths: readonly string[], namespace: s
   return undefined
 }
 
-async function listAll(kc: KubeConfig, path: string, progress: (count: number) => void = () => {}): Promise<KubeObject[]> {
+async function listAll(kc: KubeConfig, path: string, progress: (count: number) => void = () => {}, params: Record<string, string> = {}): Promise<KubeObject[]> {
   const objects: KubeObject[] = []
-  for await (const page of listPages<KubeObject>(kc, path)) {
+  for await (const page of listPages<KubeObject>(kc, path, 500, params)) {
     objects.push(...(page.items ?? []))
     progress(objects.length)
   }

@@ -173,7 +173,9 @@ export class FakeApiServer {
     const collection = this.unserved.has(collectionPath) ? undefined : this.collections.get(collectionPath)
     if (!collection) return notFound()
     if (query['watch'] === 'true') return this.watch(collection, query, res)
-    const all = [...collection.objects.values()].filter((o) => !scoped || o.metadata?.namespace === scoped[2])
+    // The one field selector every kind serves, as kube-apiserver does: metadata.name=NAME.
+    const byName = /^metadata\.name=(.+)$/.exec(query['fieldSelector'] ?? '')?.[1]
+    const all = [...collection.objects.values()].filter((o) => (!scoped || o.metadata?.namespace === scoped[2]) && (!byName || o.metadata?.name === byName))
     const offset = Number(query['continue'] ?? 0)
     const limit = Number(query['limit'] ?? 0) || all.length
     const items = all.slice(offset, offset + limit)

@@ -41,7 +41,8 @@ async function setup(t: Test) {
 
 t.test('list refused: not ready, the verb, the resource and the ClusterRole in /readyz, said once in the log', async (t) => {
   const { fake, cache, lines, deployments, warnings } = await setup(t)
-  fake.fail(DEPLOYMENTS, 403, 6, refusal('list'))
+  // Refused until healed below: the assertions read the state while the refusal lasts, however slow the machine.
+  fake.fail(DEPLOYMENTS, 403, 1_000_000, refusal('list'))
   cache.start()
   await eventually(t, () => deployments().failures >= 4, 'retried several times')
   const state = cache.readiness()
@@ -52,6 +53,7 @@ t.test('list refused: not ready, the verb, the resource and the ClusterRole in /
   t.ok(state.reasons.includes(expected), 'the reason says what to grant where')
   t.match(state.reasons[0], /^cache not synced yet: .*Deployment/)
   t.same(warnings().map((l) => [l['msg'], l['err']]), [['cluster cache refused by RBAC; retrying', expected]], 'one line for every retry')
+  fake.heal(DEPLOYMENTS)
   await eventually(t, () => cache.readiness().ready, 'ready once RBAC allows it')
   t.ok(lines.some((l) => l['msg'] === 'cluster cache: RBAC allows it now' && l['kind'] === 'Deployment'))
   t.same(cache.readiness().reasons, [])
@@ -61,11 +63,12 @@ t.test('watch refused after the list: the verb is watch', async (t) => {
   const { fake, cache, deployments, warnings } = await setup(t)
   cache.start()
   await eventually(t, () => cache.readiness().ready, 'ready')
-  fake.fail(DEPLOYMENTS, 403, 4, refusal('watch'))
+  fake.fail(DEPLOYMENTS, 403, 1_000_000, refusal('watch'))
   fake.dropWatches()
   await eventually(t, () => deployments().failures >= 3, 'the watch retried')
   t.ok(cache.readiness().reasons.some((r) => r.startsWith(`RBAC: hitless may not watch deployments.apps (HTTP 403: ${refusal('watch')}); fix: add verb "watch"`)))
   t.equal(warnings().filter((l) => l['msg'] === 'cluster cache refused by RBAC; retrying').length, 1)
+  fake.heal(DEPLOYMENTS)
   await eventually(t, () => deployments().watching && cache.readiness().reasons.length === 0, 'watching again')
 })
 

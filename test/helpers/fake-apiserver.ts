@@ -147,6 +147,11 @@ export class FakeApiServer {
   fail(path: string, status: number, count = 1, message = 'injected failure'): void {
     this.failures.push({ path, status, remaining: count, message })
   }
+  /** Ends every injected failure of a path: what a test asserted during the failure is over. */
+  heal(path: string): void {
+    for (const failure of this.failures) if (failure.path === path) failure.remaining = 0
+  }
+
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake')

@@ -8,7 +8,8 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger } from '../../src/log/log.ts'
 import { startServer } from '../../src/server.ts'
-import { attack, mix, probeAndReview } from '../helpers/connection-attack.ts'
+import { DEFAULT_CONNECTION_LIMITS } from '../../src/http/connections.ts'
+import { attack, mix, probeAndReview, send } from '../helpers/connection-attack.ts'
 import { admissionReview, loadYaml, policyFrom } from '../helpers/objects.ts'
 import { testCertificates } from '../helpers/tls.ts'
 
@@ -22,9 +23,16 @@ t.test('at the cap, newcomers displace idle and stalled connections', async (t) 
   const url = new URL(server.url)
   const hostile = attack(url, mix(300, 300), { forMs: 30_000, atOnce: 50, ca: certs.ca, review })
   const { probes, reviews } = await probeAndReview(server.probeUrl!, server.url, hostile.done, 20, certs.ca, review)
-  hostile.stop()
   t.same(probes.filter((s) => s !== 200), [], `${probes.length} probes, all answered 200`)
-  t.same(reviews.filter((s) => s !== 200), [], `${reviews.length} reviews on new connections, all answered 200`)
+  // While the attacker opens connections faster than they age past the grace (1 s), every held one may
+  // be young, and a newcomer is then refused (docs/limits.md): counted here, not asserted. Once they are
+  // older than the grace, each new review connection displaces one of them.
+  t.comment(`${reviews.filter((s) => s !== 200).length} of ${reviews.length} reviews refused while the attacker was opening connections`)
+  await new Promise((resolve) => setTimeout(resolve, DEFAULT_CONNECTION_LIMITS.graceMs + 200))
+  const after: number[] = []
+  for (let i = 0; i < 20; i++) after.push(await send(server.url, certs.ca, review))
+  hostile.stop()
+  t.same(after.filter((s) => s !== 200), [], `${after.length} reviews on new connections with the cap held by idle and stalled ones, all answered 200`)
   const metrics = await server.app.inject({ method: 'GET', url: '/metrics' })
   const evicted = Number(/hitless_connections_closed_total\{reason="evicted"\} (\d+)/.exec(metrics.body)?.[1] ?? 0)
   t.ok(evicted > 0, `${evicted} connections evicted at the cap of 128 (${hostile.opened()} opened by the attacker)`)

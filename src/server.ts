@@ -7,7 +7,7 @@ import { buildApp, type Readiness } from './app.ts'
 import type { Policy } from './engine/policy.ts'
 import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Logger } from './log/log.ts'
-import { DEFAULT_CONNECTION_LIMITS, guardConnections } from './http/connections.ts'
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from './http/connections.ts'
 import { listenForProbes, type ProbeListener } from './http/probes.ts'
 import { createMetrics, type MetricsOptions } from './metrics.ts'
 import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
@@ -36,6 +36,8 @@ export interface ServerOptions {
   /** Upper bound for a graceful close before the process gives up on in-flight requests. */
   shutdownTimeoutMs?: number
   maxConnections?: number
+  /** The connection guard's other limits (src/http/connections.ts); the defaults are the shipped ones. */
+  connectionLimits?: Partial<Omit<ConnectionLimits, 'maxConnections'>>
   /** Told the serving certificate (PEM) at start and after every reload: the install checks. */
   onCertificate?: (cert: string) => void
   /** Plain-HTTP port for /healthz and /readyz only (0 picks a free one); none when undefined. */
@@ -76,7 +78,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   })
   // Each TLS connection costs tens of KiB: a cap, where a newcomer replaces the least useful connection.
-  const guard = guardConnections(app.server, { ...DEFAULT_CONNECTION_LIMITS, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) }, (reason) =>
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) }
+  const guard = guardConnections(app.server, limits, (reason) =>
     metrics.connectionClosed(reason),
   )
   // New TLS connections vs resumed ones: each new one costs the API server a handshake.

@@ -14,8 +14,8 @@ export interface ConnectionLimits {
   /** A connection that has not completed a review is closed when idle this long after an answer. */
   idleWithoutReviewMs: number
   /**
-   * Never evicted younger than this: a connection in its TLS handshake or still sending its first
-   * headers, a request whose body is still arriving. Older ones are quiet or slow.
+   * Younger than this, a connection in its TLS handshake or its first headers, or a request whose body
+   * is still arriving, is evicted only when nothing quiet or slow is left; older ones are quiet or slow.
    */
   graceMs: number
 }
@@ -43,6 +43,8 @@ interface Tracked {
   since: number
   /** Reviews answered on this connection. */
   reviews: number
+  /** The request in progress (phase 'request'). */
+  request?: IncomingMessage
 }
 
 export type ClosedReason = 'evicted' | 'idle'
@@ -71,24 +73,40 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onClo
   }
 
   /**
-   * The least useful connection, oldest first within each tier: quiet (idle without a review, or no
-   * request past the grace), then a slow request, then idle after a review (the API server's pool,
-   * last: closing one may race its next request). Young connections are never chosen.
+   * The least useful connection, oldest first within each tier:
+   * 1. quiet: idle without a review, or no request past the grace;
+   * 2. slow: a request whose body is late (past the grace);
+   * 3. young: still opening, or a request whose body is still arriving within the grace. A flood of
+   *    connections faster than the grace keeps every held one young; then the oldest goes, so each
+   *    connection, the newcomer included, gets as long as any other (the cap over the flood's rate) to
+   *    send its request, instead of the newcomer being the one refused;
+   * 4. idle after a review: the API server's pool, last, as closing one may race its next request.
+   * A request whose body is in (being judged, or its answer on the way) is never chosen: a newcomer is
+   * refused only when every held connection is such a request.
    */
   const victim = (now: number): Tracked | undefined => {
     let quiet: Tracked | undefined
     let slow: Tracked | undefined
+    let young: Tracked | undefined
     let idle: Tracked | undefined
     const older = (a: Tracked, b: Tracked | undefined) => !b || a.since < b.since
     for (const entry of tracked.values()) {
-      const young = now - entry.since < limits.graceMs
-      if (entry.phase === 'idle' && entry.reviews > 0) {
-        if (older(entry, idle)) idle = entry
-      } else if (entry.phase === 'idle' || (entry.phase === 'new' && !young)) {
-        if (older(entry, quiet)) quiet = entry
-      } else if (entry.phase === 'request' && !young && older(entry, slow)) slow = entry
+      const past = now - entry.since >= limits.graceMs
+      if (entry.phase === 'idle') {
+        if (entry.reviews > 0) {
+          if (older(entry, idle)) idle = entry
+        } else if (older(entry, quiet)) quiet = entry
+      } else if (entry.phase === 'new') {
+        if (past) {
+          if (older(entry, quiet)) quiet = entry
+        } else if (older(entry, young)) young = entry
+      } else if (!entry.request?.complete) {
+        if (past) {
+          if (older(entry, slow)) slow = entry
+        } else if (older(entry, young)) young = entry
+      }
     }
-    return quiet ?? slow ?? idle
+    return quiet ?? slow ?? young ?? idle
   }
 
   server.on('connection', (socket: Socket) => {
@@ -101,7 +119,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onClo
     if (tracked.size >= limits.maxConnections) {
       const out = victim(now)
       if (!out) {
-        // Every connection is young (opening, or in a request that started just now): the newcomer goes.
+        // Every connection is a request whose body is in (being judged, or answered): the newcomer goes.
         onClose('evicted')
         socket.destroy()
         return
@@ -121,12 +139,14 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onClo
     if (!entry) return
     entry.phase = 'request'
     entry.since = Date.now()
+    entry.request = request
     // Idle once the answer is sent and the body is in: a refused body (413, 503) is still read and
     // dropped after its answer, and the client sending it is not idle.
     const idle = () => {
       if (entry.phase !== 'request') return
       if (isReview(request, response)) entry.reviews++
       entry.phase = 'idle'
+      entry.request = undefined
       entry.since = Date.now()
     }
     response.once('close', () => {

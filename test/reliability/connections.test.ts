@@ -3,7 +3,7 @@
 // shipped connection cap and heap, while the kubelet probes the probe port and the API server sends
 // reviews, each on a new connection: every probe and every review is answered, and the replica stays
 // under the shipped memory limit. The eviction at the cap itself: connections-cap.test.ts. Bounded:
-// each attacker connection is opened once, 10 at a time, for at most 45 s, all closed at the end.
+// each attacker connection is opened once, 10 at a time, for at most 45 s (by default), all closed at the end.
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,16 +18,18 @@ import { testCertificates } from '../helpers/tls.ts'
 // with other work manages ~50 (both ends in one place), and an attacker that saturates the replica's
 // CPU with handshakes is a different attack (one no connection limit answers). So 1,200 + 1,200 here,
 // 10 opened at a time: more than the cap of 1,024 in all, with the cap's eviction shown in
-// connections-cap.test.ts.
-const IDLE = 1_200
-const STALLED = 1_200
+// connections-cap.test.ts. HITLESS_ATTACK_CONNECTIONS=3000 HITLESS_ATTACK_SECONDS=120 runs the issue's
+// size by hand (with `--timeout 300`; BENCHMARKS.md has the result).
+const IDLE = Number(process.env['HITLESS_ATTACK_CONNECTIONS'] ?? 1_200)
+const STALLED = IDLE
+const FOR_MS = Number(process.env['HITLESS_ATTACK_SECONDS'] ?? 45) * 1000
 /** The shipped container's memory limit (manifests/base/deployment.yaml). */
 const MEMORY_LIMIT_MIB = 512
 
 const certs = await testCertificates()
 const review = JSON.stringify(admissionReview(loadYaml('readiness-probe/passes-has-probe.yaml')))
 
-t.test('1,200 idle and 1,200 stalled connections against the real replica', async (t) => {
+t.test(`${IDLE} idle and ${STALLED} stalled connections against the real replica`, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hitless-connections-'))
   await writeFile(join(dir, 'tls.crt'), certs.cert)
   await writeFile(join(dir, 'tls.key'), certs.key)
@@ -38,7 +40,7 @@ t.test('1,200 idle and 1,200 stalled connections against the real replica', asyn
   )
   t.teardown(() => serve.child.kill('SIGKILL'))
   const started = await serve.started
-  const hostile = attack(new URL(String(started['url'])), mix(IDLE, STALLED), { forMs: 45_000, atOnce: 10, ca: certs.ca, review })
+  const hostile = attack(new URL(String(started['url'])), mix(IDLE, STALLED), { forMs: FOR_MS, atOnce: 10, ca: certs.ca, review })
   let peakHeld = 0
   const watch = setInterval(() => (peakHeld = Math.max(peakHeld, hostile.held.size)), 50)
   const { probes, reviews } = await probeAndReview(String(started['probeUrl']), String(started['url']), hostile.done, 20, certs.ca, review)
@@ -49,5 +51,5 @@ t.test('1,200 idle and 1,200 stalled connections against the real replica', asyn
   t.equal(serve.child.exitCode, null, 'the replica is still running')
   const peak = peakRssMiB(serve.child.pid!)
   t.ok(peak < MEMORY_LIMIT_MIB, `peak RSS ${peak} MiB, under the shipped ${MEMORY_LIMIT_MIB} MiB limit`)
-  t.ok(hostile.opened() >= 500, `the attacker opened ${hostile.opened()} connections (of ${IDLE + STALLED} within 45 s), up to ${peakHeld} held at once`)
+  t.ok(hostile.opened() >= 500, `the attacker opened ${hostile.opened()} connections (of ${IDLE + STALLED} within ${FOR_MS / 1000} s), up to ${peakHeld} held at once`)
 })

@@ -56,6 +56,14 @@ configMapGenerator:
     files: [allow-all-webhook.mts=allow-all-webhook.ts]
 `
 
+/** How late a process's event loop ran a timer due every 10 ms (test/e2e/node/allow-all-webhook.ts's /loop). */
+export interface LoopDelay {
+  count: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
 export interface ScriptResult {
   ok: boolean
   seconds: number
@@ -200,14 +208,19 @@ export class NodeCluster {
     }))
   }
 
-  /** Reviews the allow-all baseline's running replicas answered (GET /reviews on their probe port), summed. */
-  async allowAllReviews(): Promise<number> {
-    const counts = await Promise.all(this.hitlessPods().map(async (pod) => {
-      const got = await this.kubectlAsync(['get', '--raw', `/api/v1/namespaces/${HITLESS_NAMESPACE}/pods/http:${pod.name}:8081/proxy/reviews`])
-      if (got.status !== 0) throw new Error(`allow-all /reviews of ${pod.name}: ${got.stderr}`)
-      return Number(got.stdout.trim())
-    }))
-    return counts.reduce((a, b) => a + b, 0)
+  /**
+   * The allow-all baseline's running replicas (through the API server's pod proxy to their probe
+   * port): the reviews they answered, summed, and each one's loop delay since the last call (which
+   * starts it afresh).
+   */
+  async allowAll(): Promise<{ reviews: number; loop: LoopDelay[] }> {
+    const get = async (pod: string, path: string) => {
+      const got = await this.kubectlAsync(['get', '--raw', `/api/v1/namespaces/${HITLESS_NAMESPACE}/pods/http:${pod}:8081/proxy/${path}`])
+      if (got.status !== 0) throw new Error(`allow-all /${path} of ${pod}: ${got.stderr}`)
+      return got.stdout
+    }
+    const replicas = await Promise.all(this.hitlessPods().map(async (pod) => ({ reviews: Number(await get(pod.name, 'reviews')), loop: JSON.parse(await get(pod.name, 'loop')) as LoopDelay })))
+    return { reviews: replicas.reduce((n, r) => n + r.reviews, 0), loop: replicas.map((r) => r.loop) }
   }
 
   /** hitless's pods that are not being deleted, with their IP, phase, readiness and container restarts. */

@@ -26,7 +26,7 @@ import { parse } from 'yaml'
 import { waitFor, type KubectlResult } from './cluster.ts'
 import { attribution, attributionRow, ATTRIBUTION_HEADER, type Attribution } from './latency-attribution.ts'
 import { failureTimeline, FAILURE_KINDS, runLoad, type LoadResult } from './load.ts'
-import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type ScriptResult } from './node-cluster.ts'
+import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type LoopDelay, type ScriptResult } from './node-cluster.ts'
 
 const RATE = 100
 const SECONDS = 60
@@ -74,8 +74,8 @@ interface Run {
   /** Where the webhook calls' milliseconds went (with a webhook registered), and its table row. */
   attribution?: Attribution | undefined
   attributionRow?: string | undefined
-  /** The allow-all baseline: reviews its replicas answered during the run. */
-  allowAllReviews?: number | undefined
+  /** The allow-all baseline: reviews its replicas answered during the run, and each one's loop delay. */
+  allowAll?: { reviews: number; loop: LoopDelay[] } | undefined
 }
 
 function slowest(logs: Record<string, any>[], since: number): Record<string, unknown>[] {
@@ -188,7 +188,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
 
   const apiBefore = await cluster.apiMetrics()
   const hitlessBefore = hitless ? await cluster.hitlessMetrics() : []
-  const allowAllBefore = webhook === 'allow-all' ? await cluster.allowAllReviews() : 0
+  const allowAllBefore = webhook === 'allow-all' ? await cluster.allowAll() : undefined
   const restarts: KubectlResult[] = []
   const loadAtStart = await loadAverage()
   const loadStarted = Date.now()
@@ -204,7 +204,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   const loadAtEnd = await loadAverage()
   const apiAfter = await cluster.apiMetrics()
   const hitlessAfter = hitless ? await cluster.hitlessMetrics() : []
-  const allowAllAfter = webhook === 'allow-all' ? await cluster.allowAllReviews() : 0
+  const allowAllAfter = webhook === 'allow-all' ? await cluster.allowAll() : undefined
   t.ok(restarts.length === restartAt.length && restarts.every((r) => r.status === 0), `kubectl rollout restart at ${restartAt.join(' and ')} s`, { stderr: restarts.map((r) => r.stderr) })
   cluster.must(['rollout', 'status', `deployment/${name}`, '-n', namespace, '--timeout=60s'])
   const after = pods(namespace, name)
@@ -213,6 +213,11 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   t.equal(result.requests, RATE * SECONDS, `${RATE * SECONDS} requests, each on a new connection`)
 
   const attributed = webhook === 'none' ? undefined : attribution({ hitless: hitlessAfter, apiserver: apiAfter }, { hitless: hitlessBefore, apiserver: apiBefore })
+  // The baseline's own loop delay (it has no /metrics): the worst replica's.
+  if (attributed && allowAllAfter && allowAllAfter.loop.length > 0) {
+    const worst = (pick: (l: LoopDelay) => number) => Math.max(...allowAllAfter.loop.map(pick))
+    attributed.loopDelay = { count: allowAllAfter.loop.reduce((n, l) => n + l.count, 0), p50Ms: worst((l) => l.p50Ms), p99Ms: worst((l) => l.p99Ms), maxAtMostMs: worst((l) => l.maxMs), maxMs: worst((l) => l.maxMs) }
+  }
   const run: Run = {
     variant,
     webhook,
@@ -230,7 +235,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
     slowestReviews: hitless ? slowest(await cluster.hitlessLog(), loadStarted) : [],
     attribution: attributed,
     attributionRow: attributed && attributionRow(`${variant} (load ${loadAtStart}–${loadAtEnd})`, attributed),
-    ...(webhook === 'allow-all' ? { allowAllReviews: allowAllAfter - allowAllBefore } : {}),
+    ...(allowAllAfter && allowAllBefore ? { allowAll: { reviews: allowAllAfter.reviews - allowAllBefore.reviews, loop: allowAllAfter.loop } } : {}),
   }
   runs.push(run)
   const kinds = FAILURE_KINDS.filter((k) => result.byKind[k] > 0).map((k) => `${result.byKind[k]} ${k}`).join(', ')
@@ -349,16 +354,16 @@ function proof(up: ScriptResult): void {
     await namespace('proof-allow')
     // What hitless denies is admitted unchanged, once the API server reaches only allow-all replicas.
     await waitFor('the allow-all webhook to answer', async () => {
-      const before = await cluster.allowAllReviews()
+      const before = (await cluster.allowAll()).reviews
       const dry = cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('proof-allow', 'app'))
-      return dry.status === 0 && !dry.stderr.includes('hitless') && (await cluster.allowAllReviews()) > before
+      return dry.status === 0 && !dry.stderr.includes('hitless') && (await cluster.allowAll()).reviews > before
     }, 60_000)
     // Variant 2's Deployment as hitless stored it: the suggested readinessProbe, the injected preStop, its grace period.
     const applied = cluster.kubectl(['apply', '-f', '-'], manifest('proof-allow', 'app', { readinessProbe: probe, lifecycle: { preStop: injectedPreStop } }, grace))
     t.equal(applied.status, 0, "variant 2's Deployment is admitted", { stderr: applied.stderr })
     t.notMatch(applied.stderr, /hitless/, 'with no word from hitless')
     const run = await rolloutUnderLoad(t, 'allow-all baseline', 'proof-allow', 'app', 'allow-all', "variant 2's stored Deployment; an allow-all webhook in hitless's place")
-    t.ok((run.allowAllReviews ?? 0) > 0 && (run.apiserverWebhook?.calls ?? 0) > 0, `the allow-all replicas answered the rollout's reviews: ${run.allowAllReviews} (the API server timed ${run.apiserverWebhook?.calls ?? 0} calls)`)
+    t.ok((run.allowAll?.reviews ?? 0) > 0 && (run.apiserverWebhook?.calls ?? 0) > 0, `the allow-all replicas answered the rollout's reviews: ${run.allowAll?.reviews} (the API server timed ${run.apiserverWebhook?.calls ?? 0} calls)`, { loop: run.allowAll?.loop })
     cluster.kubectl(['delete', 'namespace', 'proof-allow', '--wait=false'])
   })
 

@@ -6,11 +6,25 @@
 import { readFileSync } from 'node:fs'
 import { createServer as createHttp } from 'node:http'
 import { createServer as createHttps } from 'node:https'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback
 const tls = { cert: readFileSync(env('HITLESS_TLS_CERT', '/etc/hitless/tls/tls.crt')), key: readFileSync(env('HITLESS_TLS_KEY', '/etc/hitless/tls/tls.key')) }
 const LIMIT = 3 * 1024 * 1024
 let reviews = 0
+// How late its event loop runs, sampled as hitless samples its own (a timer every 10 ms): what the
+// node's CPU share does to a process that has nothing else to do.
+const RESOLUTION_MS = 10
+const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+loop.enable()
+const lateMs = (nanos: number) => Math.round(Math.max(0, nanos / 1e6 - RESOLUTION_MS) * 1000) / 1000
+
+/** The loop delay since the last call, then a fresh start. */
+function loopSinceLast(): string {
+  const since = { count: loop.count, p50Ms: lateMs(loop.percentile(50)), p99Ms: lateMs(loop.percentile(99)), maxMs: lateMs(loop.max) }
+  loop.reset()
+  return JSON.stringify(since)
+}
 
 const server = createHttps({ ...tls, minVersion: 'TLSv1.2', keepAliveTimeout: 60_000 }, (req, res) => {
   const chunks: Buffer[] = []
@@ -34,9 +48,10 @@ const server = createHttps({ ...tls, minVersion: 'TLSv1.2', keepAliveTimeout: 60
   })
 })
 
-// /healthz and /readyz on the plain-HTTP probe port, as hitless answers them; /reviews: how many it allowed.
+// /healthz and /readyz on the plain-HTTP probe port, as hitless answers them; /reviews: how many it
+// allowed; /loop: its loop delay since the last /loop.
 const probes = createHttp((req, res) => {
-  const answer = req.url === '/healthz' || req.url === '/readyz' ? 'ok' : req.url === '/reviews' ? String(reviews) : undefined
+  const answer = req.url === '/healthz' || req.url === '/readyz' ? 'ok' : req.url === '/reviews' ? String(reviews) : req.url === '/loop' ? loopSinceLast() : undefined
   res.writeHead(answer ? 200 : 404, { 'content-type': 'text/plain' }).end(`${answer ?? 'not found'}\n`)
 })
 

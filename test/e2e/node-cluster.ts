@@ -24,8 +24,8 @@ export interface HitlessPod {
   readyAt?: string
 }
 
-/** The shipped overlay at `overlay` (relative), with the one change a v1.20 cluster needs. */
-function installKustomization(overlay: string): string {
+/** The shipped overlay at `overlay` (relative), with the one change a v1.20 cluster needs, and `extra` lines. */
+function installKustomization(overlay: string, extra = ''): string {
   return `# Made by test/e2e/node-cluster.ts: the shipped overlay as a v1.20 cluster takes it.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -34,7 +34,34 @@ patches:
   - target: {group: policy, version: v1, kind: PodDisruptionBudget}
     patch: |-
       - {op: replace, path: /apiVersion, value: policy/v1beta1}
+${extra}`
+}
+
+const ALLOW_ALL = fileURLToPath(new URL('./node/allow-all-webhook.ts', import.meta.url))
+
+/**
+ * What turns the installed hitless into the allow-all baseline: the same Deployment, Service, probes,
+ * certificate and webhook configurations; the container runs test/e2e/node/allow-all-webhook.ts
+ * (from a ConfigMap, as .mts) with the image's node instead of hitless.
+ */
+const ALLOW_ALL_PATCH = `  - target: {group: apps, version: v1, kind: Deployment, name: hitless}
+    patch: |-
+      - {op: add, path: /spec/template/spec/containers/0/command, value: [/usr/local/bin/node, /opt/allow-all/allow-all-webhook.mts]}
+      - {op: add, path: /spec/template/spec/containers/0/args, value: []}
+      - {op: add, path: /spec/template/spec/volumes/-, value: {name: allow-all, configMap: {name: allow-all-webhook}}}
+      - {op: add, path: /spec/template/spec/containers/0/volumeMounts/-, value: {name: allow-all, mountPath: /opt/allow-all, readOnly: true}}
+configMapGenerator:
+  - name: allow-all-webhook
+    namespace: ${HITLESS_NAMESPACE}
+    files: [allow-all-webhook.mts=allow-all-webhook.ts]
 `
+
+/** How late a process's event loop ran a timer due every 10 ms (test/e2e/node/allow-all-webhook.ts's /loop). */
+export interface LoopDelay {
+  count: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
 }
 
 export interface ScriptResult {
@@ -170,16 +197,30 @@ export class NodeCluster {
   }
 
   /**
-   * hitless's /metrics of every running replica, one after the other (histogram() sums series over
-   * them), through the API server's pod proxy, as a scraper in the cluster would reach them.
+   * hitless's /metrics, one text per running replica, through the API server's pod proxy, as a
+   * scraper in the cluster would reach them.
    */
-  async hitlessMetrics(): Promise<string> {
-    const texts = await Promise.all(this.hitlessPods().map(async (pod) => {
+  async hitlessMetrics(): Promise<string[]> {
+    return Promise.all(this.hitlessPods().map(async (pod) => {
       const got = await this.kubectlAsync(['get', '--raw', `/api/v1/namespaces/${HITLESS_NAMESPACE}/pods/https:${pod.name}:8443/proxy/metrics`])
       if (got.status !== 0) throw new Error(`hitless /metrics of ${pod.name}: ${got.stderr}`)
       return got.stdout
     }))
-    return texts.join('\n')
+  }
+
+  /**
+   * The allow-all baseline's running replicas (through the API server's pod proxy to their probe
+   * port): the reviews they answered, summed, and each one's loop delay since the last call (which
+   * starts it afresh).
+   */
+  async allowAll(): Promise<{ reviews: number; loop: LoopDelay[] }> {
+    const get = async (pod: string, path: string) => {
+      const got = await this.kubectlAsync(['get', '--raw', `/api/v1/namespaces/${HITLESS_NAMESPACE}/pods/http:${pod}:8081/proxy/${path}`])
+      if (got.status !== 0) throw new Error(`allow-all /${path} of ${pod}: ${got.stderr}`)
+      return got.stdout
+    }
+    const replicas = await Promise.all(this.hitlessPods().map(async (pod) => ({ reviews: Number(await get(pod.name, 'reviews')), loop: JSON.parse(await get(pod.name, 'loop')) as LoopDelay })))
+    return { reviews: replicas.reduce((n, r) => n + r.reviews, 0), loop: replicas.map((r) => r.loop) }
   }
 
   /** hitless's pods that are not being deleted, with their IP, phase, readiness and container restarts. */
@@ -220,10 +261,27 @@ export class NodeCluster {
    * the PodDisruptionBudget as policy/v1beta1 (policy/v1 is 1.21+). Returns the seconds it took.
    */
   async installHitless(overlay: 'enforce' | 'fail-closed' | 'reports'): Promise<number> {
-    const started = performance.now()
     const dir = join(this.get('HITLESS_NODE_STATE'), 'install', overlay)
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'kustomization.yaml'), installKustomization(relative(dir, join(REPO, 'manifests', 'overlays', overlay))))
+    return this.install(dir)
+  }
+
+  /**
+   * The allow-all baseline installed exactly as hitless is (installHitless('enforce'), same image),
+   * but its container runs test/e2e/node/allow-all-webhook.ts: over an installed hitless, a rollout of
+   * its Deployment. installHitless again turns it back. Returns the seconds it took.
+   */
+  async installAllowAll(): Promise<number> {
+    const dir = join(this.get('HITLESS_NODE_STATE'), 'install', 'allow-all')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'allow-all-webhook.ts'), await readFile(ALLOW_ALL))
+    await writeFile(join(dir, 'kustomization.yaml'), installKustomization(relative(dir, join(REPO, 'manifests', 'overlays', 'enforce')), ALLOW_ALL_PATCH))
+    return this.install(dir)
+  }
+
+  private async install(dir: string): Promise<number> {
+    const started = performance.now()
     this.certsDir = join(this.get('HITLESS_NODE_STATE'), 'hitless-certs')
     this.installed = dir
     this.must(['apply', '-k', dir])

@@ -10,17 +10,23 @@
 //      grace period covers it), and the same rollout under the same load loses none.
 //   3. audit: the first manifest is admitted with warnings that name exactly the rules whose absence
 //      the failures show: with every warned rule fixed but one, each still loses requests.
+//   4. the baseline: the same install with its container running an allow-all webhook
+//      (test/e2e/node/allow-all-webhook.ts) instead of hitless, and variant 2's rollout again: what the
+//      API server's timing of a webhook is on this node when the webhook does nothing.
 // Every variant gets a fresh Service (a conntrack entry from an earlier run can black-hole a request).
-// The API server's apiserver_admission_webhook_admission_duration_seconds is read around each rollout
-// for the latency hitless adds. Results go to the tap output and bench/results/rollout-proof.json.
+// Around each rollout every hitless replica's and the API server's /metrics are read: the latency
+// attribution row (test/e2e/latency-attribution.ts: the API server's timing of the webhooks beside
+// hitless's own handling, loop delay, GC, connections), with the load average, for each run and the
+// baseline side by side. Results go to the tap output and bench/results/rollout-proof.json.
 // Run by test/e2e/apiserver.sh (npm run test:e2e); HITLESS_NODE_KEEP=1 leaves the cluster up.
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { waitFor, type KubectlResult } from './cluster.ts'
+import { attribution, attributionRow, ATTRIBUTION_HEADER, type Attribution } from './latency-attribution.ts'
 import { failureTimeline, FAILURE_KINDS, runLoad, type LoadResult } from './load.ts'
-import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type ScriptResult } from './node-cluster.ts'
+import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type LoopDelay, type ScriptResult } from './node-cluster.ts'
 
 const RATE = 100
 const SECONDS = 60
@@ -45,9 +51,15 @@ interface WebhookLatency {
   buckets: Bucket[]
 }
 
+/** Who answers the webhooks during a run: nobody (not registered), hitless, or the allow-all baseline. */
+type Webhook = 'none' | 'hitless' | 'allow-all'
+
 interface Run {
   variant: string
+  webhook: Webhook
   manifest: string
+  /** The machine's 1-minute load average when the load started and when it ended (the cores are shared). */
+  loadAverage: { atStart: number; atEnd: number }
   requests: number
   ok: number
   failed: number
@@ -59,6 +71,11 @@ interface Run {
   hitlessReview?: WebhookLatency | undefined
   /** The three slowest reviews hitless logged during the run. */
   slowestReviews: Record<string, unknown>[]
+  /** Where the webhook calls' milliseconds went (with a webhook registered), and its table row. */
+  attribution?: Attribution | undefined
+  attributionRow?: string | undefined
+  /** The allow-all baseline: reviews its replicas answered during the run, and each one's loop delay. */
+  allowAll?: { reviews: number; loop: LoopDelay[] } | undefined
 }
 
 function slowest(logs: Record<string, any>[], since: number): Record<string, unknown>[] {
@@ -96,8 +113,13 @@ function latencyLine(label: string, l: WebhookLatency): string {
 
 const ours = (labels: string) => /name="(mutate|validate)\.hitless\.dev"/.test(labels)
 
-/** The Deployment and its Service; `extra` goes into the container (a readinessProbe, a lifecycle). */
-function manifest(namespace: string, name: string, container: Record<string, unknown> = {}): string {
+const loadAverage = async () => Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
+
+/**
+ * The Deployment and its Service; `container` goes into the container (a readinessProbe, a
+ * lifecycle), `grace` is the pod's terminationGracePeriodSeconds.
+ */
+function manifest(namespace: string, name: string, container: Record<string, unknown> = {}, grace?: number): string {
   const app = { name: 'app', image: cluster.get('HITLESS_NODE_APP_IMAGE'), imagePullPolicy: 'Never', ports: [{ containerPort: APP_PORT }], ...container }
   return `apiVersion: apps/v1
 kind: Deployment
@@ -107,7 +129,8 @@ spec:
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
-    spec:
+    spec:${grace === undefined ? '' : `
+      terminationGracePeriodSeconds: ${grace}`}
       containers:
       - ${JSON.stringify(app)}
 `
@@ -149,7 +172,8 @@ function pods(namespace: string, name: string): string[] {
 const allowed = () => [cluster.get('HITLESS_NODE_POD_CIDR'), cluster.get('HITLESS_NODE_SERVICE_CIDR')]
 
 /** Creates the Service, waits for the Deployment, and restarts it under load; checks the rollout happened within the load. */
-async function rolloutUnderLoad(t: Test, variant: string, namespace: string, name: string, hitless: boolean, description: string, restartAt: number[] = [RESTART_AT]): Promise<Run> {
+async function rolloutUnderLoad(t: Test, variant: string, namespace: string, name: string, webhook: Webhook, description: string, restartAt: number[] = [RESTART_AT]): Promise<Run> {
+  const hitless = webhook === 'hitless'
   const svc = cluster.kubectl(['apply', '-f', '-'], service(namespace, name))
   t.equal(svc.status, 0, `a fresh Service ${namespace}/${name}`, { stderr: svc.stderr })
   cluster.must(['rollout', 'status', `deployment/${name}`, '-n', namespace, '--timeout=180s'])
@@ -163,8 +187,10 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   }, 90_000)
 
   const apiBefore = await cluster.apiMetrics()
-  const hitlessBefore = hitless ? await cluster.hitlessMetrics() : ''
+  const hitlessBefore = hitless ? await cluster.hitlessMetrics() : []
+  const allowAllBefore = webhook === 'allow-all' ? await cluster.allowAll() : undefined
   const restarts: KubectlResult[] = []
+  const loadAtStart = await loadAverage()
   const loadStarted = Date.now()
   const result = await runLoad({
     host: ip,
@@ -175,8 +201,10 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
     timeoutMs: TIMEOUT_MS,
     events: restartAt.map((second) => ({ second, run: async () => void restarts.push(await cluster.kubectlAsync(['rollout', 'restart', `deployment/${name}`, '-n', namespace])) })),
   })
+  const loadAtEnd = await loadAverage()
   const apiAfter = await cluster.apiMetrics()
-  const hitlessAfter = hitless ? await cluster.hitlessMetrics() : ''
+  const hitlessAfter = hitless ? await cluster.hitlessMetrics() : []
+  const allowAllAfter = webhook === 'allow-all' ? await cluster.allowAll() : undefined
   t.ok(restarts.length === restartAt.length && restarts.every((r) => r.status === 0), `kubectl rollout restart at ${restartAt.join(' and ')} s`, { stderr: restarts.map((r) => r.stderr) })
   cluster.must(['rollout', 'status', `deployment/${name}`, '-n', namespace, '--timeout=60s'])
   const after = pods(namespace, name)
@@ -184,9 +212,17 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   t.ok(after.length === 2 && after.every((pod) => (result.backends[pod] ?? 0) > 0), 'the new pods served requests within the load: the rollout finished inside it', { backends: result.backends })
   t.equal(result.requests, RATE * SECONDS, `${RATE * SECONDS} requests, each on a new connection`)
 
+  const attributed = webhook === 'none' ? undefined : attribution({ hitless: hitlessAfter, apiserver: apiAfter }, { hitless: hitlessBefore, apiserver: apiBefore })
+  // The baseline's own loop delay (it has no /metrics): the worst replica's.
+  if (attributed && allowAllAfter && allowAllAfter.loop.length > 0) {
+    const worst = (pick: (l: LoopDelay) => number) => Math.max(...allowAllAfter.loop.map(pick))
+    attributed.loopDelay = { count: allowAllAfter.loop.reduce((n, l) => n + l.count, 0), p50Ms: worst((l) => l.p50Ms), p99Ms: worst((l) => l.p99Ms), maxAtMostMs: worst((l) => l.maxMs), maxMs: worst((l) => l.maxMs) }
+  }
   const run: Run = {
     variant,
+    webhook,
     manifest: description,
+    loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd },
     requests: result.requests,
     ok: result.ok,
     failed: result.failed,
@@ -194,16 +230,21 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
     failureSeconds: failureTimeline(result),
     okLatencyMs: result.latency,
     backends: result.backends,
-    apiserverWebhook: hitless ? latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours))) : undefined,
-    hitlessReview: hitless ? latency(delta(histogram(hitlessAfter, 'hitless_review_duration_seconds', () => true), histogram(hitlessBefore, 'hitless_review_duration_seconds', () => true))) : undefined,
+    apiserverWebhook: webhook !== 'none' ? latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours))) : undefined,
+    hitlessReview: hitless ? latency(delta(histogram(hitlessAfter.join('\n'), 'hitless_review_duration_seconds', () => true), histogram(hitlessBefore.join('\n'), 'hitless_review_duration_seconds', () => true))) : undefined,
     slowestReviews: hitless ? slowest(await cluster.hitlessLog(), loadStarted) : [],
+    attribution: attributed,
+    attributionRow: attributed && attributionRow(`${variant} (load ${loadAtStart}–${loadAtEnd})`, attributed),
+    ...(allowAllAfter && allowAllBefore ? { allowAll: { reviews: allowAllAfter.reviews - allowAllBefore.reviews, loop: allowAllAfter.loop } } : {}),
   }
   runs.push(run)
   const kinds = FAILURE_KINDS.filter((k) => result.byKind[k] > 0).map((k) => `${result.byKind[k]} ${k}`).join(', ')
-  t.comment(`${variant}: ${result.failed} of ${result.requests} requests failed${kinds ? ` (${kinds})` : ''}; ok latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`)
+  t.comment(`${variant}: ${result.failed} of ${result.requests} requests failed${kinds ? ` (${kinds})` : ''}; ok latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; load average ${loadAtStart} at the start, ${loadAtEnd} at the end`)
   for (const line of run.failureSeconds) t.comment(`  ${line}`)
-  if (run.apiserverWebhook) t.comment(`  ${latencyLine("hitless's webhooks as the API server timed them", run.apiserverWebhook)}`)
+  const who = hitless ? "hitless's webhooks" : 'the allow-all webhooks'
+  if (run.apiserverWebhook) t.comment(`  ${latencyLine(`${who} as the API server timed them`, run.apiserverWebhook)}`)
   if (run.hitlessReview) t.comment(`  ${latencyLine("hitless's own review time", run.hitlessReview)}`)
+  if (run.attributionRow) t.comment(`  attribution:\n${ATTRIBUTION_HEADER}\n${run.attributionRow}`)
   return run
 }
 
@@ -231,13 +272,14 @@ function proof(up: ScriptResult): void {
     for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'default']) cluster.must(['label', 'namespace', ns, 'hitless.dev/ignore=true', '--overwrite'])
     await namespace('proof-none')
     cluster.must(['apply', '-f', '-'], manifest('proof-none', 'app'))
-    const run = await rolloutUnderLoad(t, 'no hitless', 'proof-none', 'app', false, 'no readinessProbe, no preStop')
+    const run = await rolloutUnderLoad(t, 'no hitless', 'proof-none', 'app', 'none', 'no readinessProbe, no preStop')
     t.ok(run.failed > 0, `failures are seen: ${run.failed}`)
     cluster.kubectl(['delete', 'namespace', 'proof-none', '--wait=false'])
   })
 
   let probe: unknown
   let injectedPreStop: unknown
+  let grace: number | undefined
   t.test('2. hitless installed (enforce): denied with the fix; fixed, patched, and a rollout loses nothing', async (t) => {
     const seconds = await cluster.installHitless('enforce')
     const replicas = cluster.hitlessPods()
@@ -267,7 +309,8 @@ function proof(up: ScriptResult): void {
     t.same(injectedPreStop, { exec: { command: ['sleep', '5'] } }, 'the stored Deployment has the preStop sleep (exec on v1.20)')
     t.ok(spec.terminationGracePeriodSeconds >= 5 + 10, `terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} covers the 5 s sleep and 10 s to drain`)
 
-    const run = await rolloutUnderLoad(t, 'hitless enforce', 'proof-enforce', 'app', true, 'the suggested readinessProbe; preStop sleep and grace period by hitless')
+    grace = spec.terminationGracePeriodSeconds
+    const run = await rolloutUnderLoad(t, 'hitless enforce', 'proof-enforce', 'app', 'hitless', 'the suggested readinessProbe; preStop sleep and grace period by hitless')
     t.equal(run.failed, 0, 'no request fails', { byKind: run.byKind, seconds: run.failureSeconds })
     cluster.kubectl(['delete', 'namespace', 'proof-enforce', '--wait=false'])
   })
@@ -297,22 +340,44 @@ function proof(up: ScriptResult): void {
       t.same(warnedRules(applied.stderr), [missing], `${name}: the warnings name only ${missing}`, { stderr: applied.stderr })
       // Two restarts (four pods replaced): without pre-stop alone, a termination loses a few requests
       // or, when kube-proxy wins the race with the kubelet, none; four of them lose some.
-      const run = await rolloutUnderLoad(t, `audit, only ${missing} missing`, 'proof-audit', name, true, `every warned rule fixed but ${missing}; restarts at ${ABLATION_RESTARTS.join(' and ')} s`, ABLATION_RESTARTS)
+      const run = await rolloutUnderLoad(t, `audit, only ${missing} missing`, 'proof-audit', name, 'hitless', `every warned rule fixed but ${missing}; restarts at ${ABLATION_RESTARTS.join(' and ')} s`, ABLATION_RESTARTS)
       t.ok(run.failed > 0, `without ${missing} alone requests fail: ${run.failed}`)
       cluster.kubectl(['delete', 'deployment', name, '-n', 'proof-audit', '--wait=false'])
     }
     cluster.kubectl(['delete', 'namespace', 'proof-audit', '--wait=false'])
   })
 
+  t.test('4. the baseline: an allow-all webhook installed the same way, and the enforce rollout again', async (t) => {
+    const seconds = await cluster.installAllowAll()
+    const replicas = cluster.hitlessPods()
+    t.equal(replicas.filter((p) => p.ready).length, 3, `3 allow-all replicas Ready (the hitless install, its container running allow-all-webhook.ts), in ${seconds} s`, { replicas })
+    await namespace('proof-allow')
+    // What hitless denies is admitted unchanged, once the API server reaches only allow-all replicas.
+    await waitFor('the allow-all webhook to answer', async () => {
+      const before = (await cluster.allowAll()).reviews
+      const dry = cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest('proof-allow', 'app'))
+      return dry.status === 0 && !dry.stderr.includes('hitless') && (await cluster.allowAll()).reviews > before
+    }, 60_000)
+    // Variant 2's Deployment as hitless stored it: the suggested readinessProbe, the injected preStop, its grace period.
+    const applied = cluster.kubectl(['apply', '-f', '-'], manifest('proof-allow', 'app', { readinessProbe: probe, lifecycle: { preStop: injectedPreStop } }, grace))
+    t.equal(applied.status, 0, "variant 2's Deployment is admitted", { stderr: applied.stderr })
+    t.notMatch(applied.stderr, /hitless/, 'with no word from hitless')
+    const run = await rolloutUnderLoad(t, 'allow-all baseline', 'proof-allow', 'app', 'allow-all', "variant 2's stored Deployment; an allow-all webhook in hitless's place")
+    t.ok((run.allowAll?.reviews ?? 0) > 0 && (run.apiserverWebhook?.calls ?? 0) > 0, `the allow-all replicas answered the rollout's reviews: ${run.allowAll?.reviews} (the API server timed ${run.apiserverWebhook?.calls ?? 0} calls)`, { loop: run.allowAll?.loop })
+    cluster.kubectl(['delete', 'namespace', 'proof-allow', '--wait=false'])
+  })
+
   t.test('the cluster goes down and leaves the machine as found', async (t) => {
+    const rows = runs.filter((run) => run.attributionRow).map((run) => run.attributionRow)
+    t.comment(`latency attribution, every run with a webhook:\n${ATTRIBUTION_HEADER}\n${rows.join('\n')}`)
     // The latency hitless added over every rollout it saw, pooled: a few dozen calls.
-    const pooled = (pick: (run: Run) => WebhookLatency | undefined) => latency(sum(runs.map(pick).filter((l) => l !== undefined).map((l) => l.buckets)))
+    const pooled = (pick: (run: Run) => WebhookLatency | undefined) => latency(sum(runs.filter((run) => run.webhook === 'hitless').map(pick).filter((l) => l !== undefined).map((l) => l.buckets)))
     const apiserverWebhook = pooled((run) => run.apiserverWebhook)
     const hitlessReview = pooled((run) => run.hitlessReview)
     if (apiserverWebhook) t.comment(latencyLine("all rollouts, hitless's webhooks as the API server timed them", apiserverWebhook))
     if (hitlessReview) t.comment(latencyLine("all rollouts, hitless's own review time", hitlessReview))
     await mkdir(fileURLToPath(new URL('.', `file://${RESULTS}`)), { recursive: true })
-    await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview } }, null, 2))
+    await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview }, attributionHeader: ATTRIBUTION_HEADER }, null, 2))
     t.comment(`results: ${RESULTS}`)
     await finish(t, cluster)
   })

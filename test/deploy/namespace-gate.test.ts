@@ -7,7 +7,7 @@
 import t from 'tap'
 import { namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from '../../src/contract/match-conditions.ts'
 import { hasKubectl } from '../helpers/kubectl.ts'
-import { render, whileHitlessIsDown } from '../helpers/webhook-dispatch.ts'
+import { dispatch, render, whileHitlessIsDown } from '../helpers/webhook-dispatch.ts'
 import { intended, NAMESPACES, OVERLAYS, WRITES } from './admission-writes.ts'
 
 const skip = hasKubectl ? false : 'kubectl not installed'
@@ -19,6 +19,17 @@ t.test('k8s-1.30 overlays: while hitless is down, a write is refused exactly whe
     t.equal(gate.failurePolicy, failClosed ? 'Fail' : 'Ignore', `${entry}: the gate's failurePolicy`)
     t.same(gate.matchConditions, [namespaceGateCondition()], `${entry}: the condition written by npm run generate`)
     for (const judged of WRITES) t.equal(whileHitlessIsDown(webhooks, judged.write, NAMESPACES), intended(failClosed, judged), `${entry}: ${judged.name}`)
+  }
+})
+
+t.test('k8s-1.30 overlays: hitless is called for exactly the writes it judges, and no condition errs', { skip }, async (t) => {
+  for (const { entry } of OVERLAYS) {
+    const { webhooks } = render(entry)
+    for (const judged of WRITES) {
+      const outcomes = webhooks.map((hook) => dispatch(hook, judged.write, NAMESPACES))
+      t.same(outcomes.filter((o) => o.called === 'error' || o.conditions === 'error'), [], `${entry}: ${judged.name}: no condition errs`)
+      t.equal(outcomes.some((o) => o.called === 'true'), judged.sent, `${entry}: ${judged.name}`)
+    }
   }
 })
 

@@ -393,6 +393,10 @@ func checkWebhooks(r *report, in webhooksInput) {
 			// The dispatcher's own decision (ShouldCallHook: namespace and object predicates, rules,
 			// matchConditions with the plugin's compiler and the webhook's failurePolicy).
 			got.Called = p.shouldCall(ctx, h, attr, objects)
+			if got.Called == "error" || got.Conditions == "error" {
+				// An erring condition hands the write to the failurePolicy: refused under Fail, unjudged under Ignore.
+				r.fail("conditions", "%s, %s: the matchConditions err (conditions %q, called %q)", where, h.GetName(), got.Conditions, got.Called)
+			}
 			if want := write.Model[h.GetName()]; want != got {
 				r.fail("dispatch", "%s, %s: the API server's code: %+v; the JavaScript model: %+v", where, h.GetName(), got, want)
 			}

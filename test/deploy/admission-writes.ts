@@ -4,6 +4,7 @@
 // fail-closed + k8s-1.30 overlays and hitless down it is refused; a write not sent is admitted. Shared by
 // test/deploy/namespace-gate.test.ts (the JavaScript model) and test/export-go/input.ts (the API server's
 // own code in the Go checker).
+import { GATE_INJECT_LABEL } from '../../src/cluster/load-balancers.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import { APPROVAL_ANNOTATION, EXEMPT_ANNOTATION, REASON_ANNOTATION, UNTIL_ANNOTATION } from '../../src/exemptions/annotations.ts'
 import { IGNORE_LABEL, MODE_LABEL } from '../../src/exemptions/approval.ts'
@@ -73,6 +74,10 @@ function namespaceGate(): JudgedWrite[] {
     { name: 'DELETE of a Namespace with hitless.dev/mode', write: { operation: 'DELETE', object: null, oldObject: namespace('shop', { [MODE_LABEL]: 'audit' }), userInfo: alice }, sent: false },
     { name: 'UPDATE of kube-system adding hitless.dev/ignore (a system namespace, never judged)', write: update(namespace('kube-system'), namespace('kube-system', { [IGNORE_LABEL]: 'true' })), sent: false },
     { name: 'CREATE with the hitless.dev/ignore label', write: create(namespace('sneaky', { [IGNORE_LABEL]: 'true' })), sent: true },
+    // lb-readiness-gate judges this label's removal on a Namespace (decision 0031); only the gate brings it.
+    { name: `UPDATE removing ${GATE_INJECT_LABEL}`, write: update(namespace('shop', { [GATE_INJECT_LABEL]: 'enabled' }), namespace('shop')), sent: true },
+    { name: `UPDATE adding ${GATE_INJECT_LABEL}`, write: update(namespace('shop'), namespace('shop', { [GATE_INJECT_LABEL]: 'enabled' })), sent: true },
+    { name: `UPDATE keeping ${GATE_INJECT_LABEL}`, write: update(namespace('shop', { [GATE_INJECT_LABEL]: 'enabled' }), namespace('shop', { [GATE_INJECT_LABEL]: 'enabled', team: 'x' })), sent: false },
     { name: 'CREATE with a namespace-wide exemption', write: create(namespace('sneaky', {}, { [EXEMPT_ANNOTATION]: '*' })), sent: true },
     { name: 'CREATE with a hitless label by a controller account', write: create(namespace('sneaky', { [MODE_LABEL]: 'off' }), account('argocd', 'argocd-application-controller')), sent: true },
   ]

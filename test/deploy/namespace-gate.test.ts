@@ -5,7 +5,8 @@
 // checker (test/export-go, decision 0035) runs the API server's own plugins over the same writes
 // (test/deploy/admission-writes.ts) and fails where they disagree with this model.
 import t from 'tap'
-import { namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from '../../src/contract/match-conditions.ts'
+import { NAMESPACE_LABELS_JUDGED, namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from '../../src/contract/match-conditions.ts'
+import { RULES } from '../../src/rules/index.ts'
 import { hasKubectl } from '../helpers/kubectl.ts'
 import { dispatch, render, whileHitlessIsDown } from '../helpers/webhook-dispatch.ts'
 import { intended, NAMESPACES, OVERLAYS, WRITES } from './admission-writes.ts'
@@ -49,4 +50,10 @@ t.test('the object webhooks carry the controller condition on both k8s-1.30 entr
     const { webhooks } = render(entry)
     for (const name of ['mutate.hitless.dev', 'validate.hitless.dev']) t.same(webhooks.find((w) => w.name === name)!.matchConditions, [expected], `${entry}: ${name}`)
   }
+})
+
+t.test('the gate carries the label of every rule that judges Namespaces (decision 0031): today lb-readiness-gate alone', async (t) => {
+  const judging = RULES.filter((rule) => rule.judges.some((target) => (target.kinds as readonly string[]).includes('Namespace'))).map((rule) => rule.id)
+  t.same(judging, ['lb-readiness-gate'], 'a new rule that judges Namespaces adds the keys it judges to NAMESPACE_LABELS_JUDGED')
+  t.same(NAMESPACE_LABELS_JUDGED, ['elbv2.k8s.aws/pod-readiness-gate-inject'])
 })

@@ -64,7 +64,10 @@ export function trustedCreator(owner: OwnerReference, user: UserInfo, trusted: r
 /**
  * CEL bool over `object` and `request` (a webhook's or a policy's matchCondition): the object has a
  * controller owner reference and the request comes from a creator trustedCreator accepts. Plain,
- * parenthesised CEL (no optionals, no extension functions but `matches` and `startsWith`).
+ * parenthesised CEL (no optionals, no extension functions but `matches` and `startsWith`). False when
+ * there is no `object` (a DELETE: the webhook judges the object being deleted whoever deletes it); without
+ * that guard the API server's CEL errs (`no such key: metadata`) and the webhook's failurePolicy decides:
+ * every judged DELETE refused under Fail, skipped under Ignore (the Go checker, decision 0035).
  */
 export function trustedCreatorCel(trusted: readonly TrustedController[]): string {
   const user = 'request.userInfo.username'
@@ -79,5 +82,5 @@ export function trustedCreatorCel(trusted: readonly TrustedController[]): string
     const who = trusted.map((entry) => (entry.serviceAccount === undefined ? `${user}.startsWith(${q(serviceAccountUser(entry))})` : `${user} == ${q(serviceAccountUser(entry))}`))
     clauses.push(`(${custom} && (${who.join(' || ')}))`)
   }
-  return `(has(object.metadata.ownerReferences) && has(${user}) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && has(r.kind) && has(r.apiVersion) && (${clauses.join(' || ')})))`
+  return `(object != null && has(object.metadata.ownerReferences) && has(${user}) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller && has(r.kind) && has(r.apiVersion) && (${clauses.join(' || ')})))`
 }

@@ -91,19 +91,22 @@ export const HITLESS_KEY_PREFIX = 'hitless.dev/'
 
 /**
  * CEL bool over `object` and `oldObject` (a webhook's matchCondition): the request adds, changes or
- * removes a `hitless.dev/` label or annotation. A superset of grantsChangedCel's keys: the webhook
- * judges exactly; this only decides whether it is asked.
+ * removes a `hitless.dev/` label or annotation, or one of `labels` (keys of other owners that a rule
+ * judges on a Namespace). A superset of grantsChangedCel's keys: the webhook judges exactly; this only
+ * decides whether it is asked.
  */
-export function hitlessKeysChangedCel(): string {
+export function hitlessKeysChangedCel(labels: readonly string[] = []): string {
   const map = (root: string, field: string) => `(${root} != null && has(${root}.metadata) && has(${root}.metadata.${field}) ? ${root}.metadata.${field} : {})`
   const prefix = q(HITLESS_KEY_PREFIX)
-  const changed = (field: string) => {
+  const changed = (field: string, keys: readonly string[]) => {
     const now = map('object', field)
     const before = map('oldObject', field)
+    const ours = [`k.startsWith(${prefix})`, ...keys.map((key) => `k == ${q(key)}`)].join(' || ')
+    const judged = keys.length > 0 ? `(${ours})` : ours
     return [
-      `${now}.exists(k, k.startsWith(${prefix}) && (!(k in ${before}) || ${before}[k] != ${now}[k]))`,
-      `${before}.exists(k, k.startsWith(${prefix}) && !(k in ${now}))`,
+      `${now}.exists(k, ${judged} && (!(k in ${before}) || ${before}[k] != ${now}[k]))`,
+      `${before}.exists(k, ${judged} && !(k in ${now}))`,
     ]
   }
-  return `(${[...changed('labels'), ...changed('annotations')].map((clause) => `(${clause})`).join(' || ')})`
+  return `(${[...changed('labels', labels), ...changed('annotations', [])].map((clause) => `(${clause})`).join(' || ')})`
 }

@@ -1,96 +1,59 @@
-// The Namespace gate on Kubernetes >= 1.30: the overlays rendered by kubectl kustomize, and what the API
-// server does with their Namespace entry while hitless cannot answer (rules, namespaceSelector,
-// matchConditions evaluated with a CEL implementation, then failurePolicy). Adding hitless.dev/ignore is
-// refused under fail-closed + k8s-1.30; every other Namespace write goes through.
-import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { loadAll } from 'js-yaml'
+// The k8s-1.30 matchConditions as the overlays render them (kubectl kustomize), with the JavaScript model
+// of the API server's webhook dispatch (test/helpers/webhook-dispatch.ts): the Namespace gate sees only
+// writes of hitless's own keys, the object webhooks skip what a trusted controller creates, and with
+// fail-closed + k8s-1.30 and hitless down exactly the writes hitless would judge are refused. The Go
+// checker (test/export-go, decision 0035) runs the API server's own plugins over the same writes
+// (test/deploy/admission-writes.ts) and fails where they disagree with this model.
 import t from 'tap'
-import { namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from '../../src/contract/match-conditions.ts'
-import type { KubeObject } from '../../src/model/types.ts'
-import { decoded, evaluateCel, selects } from '../helpers/admission-policy.ts'
+import { NAMESPACE_LABELS_JUDGED, namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from '../../src/contract/match-conditions.ts'
+import { RULES } from '../../src/rules/index.ts'
 import { hasKubectl } from '../helpers/kubectl.ts'
+import { dispatch, render, whileHitlessIsDown } from '../helpers/webhook-dispatch.ts'
+import { intended, NAMESPACES, OVERLAYS, WRITES } from './admission-writes.ts'
 
-const root = fileURLToPath(new URL('../../manifests/', import.meta.url))
-const build = (entry: string) => loadAll(execFileSync('kubectl', ['kustomize', `${root}${entry}`], { encoding: 'utf8' })) as KubeObject[]
+const skip = hasKubectl ? false : 'kubectl not installed'
 
-interface Webhook {
-  name: string
-  failurePolicy: 'Fail' | 'Ignore'
-  namespaceSelector?: Parameters<typeof selects>[0]
-  rules: { apiGroups: string[]; operations: string[]; resources: string[] }[]
-  matchConditions?: { name: string; expression: string }[]
-}
-
-interface NamespaceWrite {
-  operation: 'CREATE' | 'UPDATE' | 'DELETE'
-  object: KubeObject | null
-  oldObject: KubeObject | null
-}
-
-/**
- * What the API server answers for a Namespace write while no hitless replica answers: a webhook that
- * matches it (rules, namespaceSelector on the Namespace's own labels, every matchCondition true) fails
- * the call and its failurePolicy decides.
- */
-function whileHitlessIsDown(webhooks: Webhook[], write: NamespaceWrite): 'admitted' | 'refused' {
-  const subject = (write.object ?? write.oldObject)!
-  const labels = { 'kubernetes.io/metadata.name': subject.metadata!.name!, ...(subject.metadata?.labels ?? {}) }
-  for (const hook of webhooks) {
-    if (!hook.rules.some((rule) => rule.apiGroups.includes('') && rule.resources.includes('namespaces') && rule.operations.includes(write.operation))) continue
-    if (!selects(hook.namespaceSelector, labels)) continue
-    const context = { object: write.object ? decoded(write.object) : null, oldObject: write.oldObject ? decoded(write.oldObject) : null, request: { operation: write.operation, userInfo: { username: 'mallory' } } }
-    if (!(hook.matchConditions ?? []).every((condition) => evaluateCel(condition.expression, context) === true)) continue
-    if (hook.failurePolicy === 'Fail') return 'refused'
-  }
-  return 'admitted'
-}
-
-const namespace = (name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Namespace',
-  metadata: { name, ...(Object.keys(labels).length ? { labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) },
-})
-const create = (object: KubeObject): NamespaceWrite => ({ operation: 'CREATE', object, oldObject: null })
-const update = (oldObject: KubeObject, object: KubeObject): NamespaceWrite => ({ operation: 'UPDATE', object, oldObject })
-
-const shop = namespace('shop', { team: 'web' })
-const cases: [string, NamespaceWrite, 'admitted' | 'refused'][] = [
-  ['adding hitless.dev/ignore', update(shop, namespace('shop', { team: 'web', 'hitless.dev/ignore': 'true' })), 'refused'],
-  ['setting hitless.dev/mode: off', update(shop, namespace('shop', { team: 'web', 'hitless.dev/mode': 'off' })), 'refused'],
-  ['adding a namespace-wide exemption', update(shop, namespace('shop', { team: 'web' }, { 'hitless.dev/exempt': '*', 'hitless.dev/exempt-reason': 'x' })), 'refused'],
-  ['removing hitless.dev/mode (sent too: the webhook judges, and allows, removals)', update(namespace('shop', { 'hitless.dev/mode': 'enforce' }), shop), 'refused'],
-  ['creating a Namespace with hitless.dev/ignore', create(namespace('sneaky', { 'hitless.dev/ignore': 'true' })), 'refused'],
-  ['creating an unrelated Namespace', create(namespace('unrelated')), 'admitted'],
-  ['creating a Namespace with other labels and annotations', create(namespace('other', { team: 'x' }, { owner: 'y' })), 'admitted'],
-  ['relabelling a Namespace with other keys', update(shop, namespace('shop', { team: 'api' }, { note: 'z' })), 'admitted'],
-  ['an update that keeps hitless.dev/mode as it is', update(namespace('shop', { 'hitless.dev/mode': 'audit' }), namespace('shop', { 'hitless.dev/mode': 'audit', team: 'x' })), 'admitted'],
-  ['deleting a Namespace', { operation: 'DELETE', object: null, oldObject: namespace('shop', { 'hitless.dev/mode': 'audit' }) }, 'admitted'],
-]
-
-t.test('fail-closed + k8s-1.30: while hitless is down, only writes of its own keys are refused', { skip: hasKubectl ? false : 'kubectl not installed' }, async (t) => {
-  const webhooks = (build('overlays/fail-closed-k8s-1.30').find((o) => o.kind === 'ValidatingWebhookConfiguration') as unknown as { webhooks: Webhook[] }).webhooks
-  const gate = webhooks.find((w) => w.name === 'namespaces.validate.hitless.dev')!
-  t.equal(gate.failurePolicy, 'Fail')
-  t.same(gate.matchConditions, [namespaceGateCondition()], 'the condition written by npm run generate')
-  for (const [label, write, expected] of cases) t.equal(whileHitlessIsDown(webhooks, write), expected, label)
-})
-
-t.test('below 1.30, and without fail-closed, the gate stays fail-open: every Namespace write passes while hitless is down', { skip: hasKubectl ? false : 'kubectl not installed' }, async (t) => {
-  for (const entry of ['overlays/fail-closed', 'overlays/k8s-1.30', 'base']) {
-    const webhooks = (build(entry).find((o) => o.kind === 'ValidatingWebhookConfiguration') as unknown as { webhooks: Webhook[] }).webhooks
-    t.equal(webhooks.find((w) => w.name === 'namespaces.validate.hitless.dev')!.failurePolicy, 'Ignore', entry)
-    for (const [label, write] of cases) t.equal(whileHitlessIsDown(webhooks, write), 'admitted', `${entry}: ${label}`)
+t.test('k8s-1.30 overlays: while hitless is down, a write is refused exactly when it fails closed and hitless would judge it', { skip }, async (t) => {
+  for (const { entry, failClosed } of OVERLAYS) {
+    const { webhooks } = render(entry)
+    const gate = webhooks.find((w) => w.name === 'namespaces.validate.hitless.dev')!
+    t.equal(gate.failurePolicy, failClosed ? 'Fail' : 'Ignore', `${entry}: the gate's failurePolicy`)
+    t.same(gate.matchConditions, [namespaceGateCondition()], `${entry}: the condition written by npm run generate`)
+    for (const judged of WRITES) t.equal(whileHitlessIsDown(webhooks, judged.write, NAMESPACES), intended(failClosed, judged), `${entry}: ${judged.name}`)
   }
 })
 
-t.test('the object webhooks carry the controller condition on both k8s-1.30 entries', { skip: hasKubectl ? false : 'kubectl not installed' }, async (t) => {
-  const expected = objectMatchCondition(shippedTrustedControllers())
-  for (const entry of ['overlays/k8s-1.30', 'overlays/fail-closed-k8s-1.30']) {
-    const built = build(entry)
-    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
-      const [hook] = (built.find((o) => o.kind === kind) as unknown as { webhooks: Webhook[] }).webhooks
-      t.same(hook!.matchConditions, [expected], `${entry}: ${kind}`)
+t.test('k8s-1.30 overlays: hitless is called for exactly the writes it judges, and no condition errs', { skip }, async (t) => {
+  for (const { entry } of OVERLAYS) {
+    const { webhooks } = render(entry)
+    for (const judged of WRITES) {
+      const outcomes = webhooks.map((hook) => dispatch(hook, judged.write, NAMESPACES))
+      t.same(outcomes.filter((o) => o.called === 'error' || o.conditions === 'error'), [], `${entry}: ${judged.name}: no condition errs`)
+      t.equal(outcomes.some((o) => o.called === 'true'), judged.sent, `${entry}: ${judged.name}`)
     }
   }
+})
+
+t.test('below 1.30, and without fail-closed, the gate stays fail-open: every Namespace write passes while hitless is down', { skip }, async (t) => {
+  const namespaceWrites = WRITES.filter((judged) => (judged.write.object ?? judged.write.oldObject)!.kind === 'Namespace')
+  t.ok(namespaceWrites.length > 20)
+  for (const entry of ['overlays/fail-closed', 'overlays/k8s-1.30', 'base']) {
+    const { webhooks } = render(entry)
+    t.equal(webhooks.find((w) => w.name === 'namespaces.validate.hitless.dev')!.failurePolicy, 'Ignore', entry)
+    for (const judged of namespaceWrites) t.equal(whileHitlessIsDown(webhooks, judged.write, NAMESPACES), 'admitted', `${entry}: ${judged.name}`)
+  }
+})
+
+t.test('the object webhooks carry the controller condition on both k8s-1.30 entries', { skip }, async (t) => {
+  const expected = objectMatchCondition(shippedTrustedControllers())
+  for (const { entry } of OVERLAYS) {
+    const { webhooks } = render(entry)
+    for (const name of ['mutate.hitless.dev', 'validate.hitless.dev']) t.same(webhooks.find((w) => w.name === name)!.matchConditions, [expected], `${entry}: ${name}`)
+  }
+})
+
+t.test('the gate carries the label of every rule that judges Namespaces (decision 0031): today lb-readiness-gate alone', async (t) => {
+  const judging = RULES.filter((rule) => rule.judges.some((target) => (target.kinds as readonly string[]).includes('Namespace'))).map((rule) => rule.id)
+  t.same(judging, ['lb-readiness-gate'], 'a new rule that judges Namespaces adds the keys it judges to NAMESPACE_LABELS_JUDGED')
+  t.same(NAMESPACE_LABELS_JUDGED, ['elbv2.k8s.aws/pod-readiness-gate-inject'])
 })

@@ -20,6 +20,9 @@ import { annotated } from '../export/cases.ts'
 import { APPROVAL_ANNOTATION } from '../../src/exemptions/annotations.ts'
 import { CASES, config, FIXING_ORDERS, namespace, requestsOf, SCENARIOS, VERSION, type Scenario } from '../export/scenarios.ts'
 import { webhook } from '../export/verdicts.ts'
+import { intended, NAMESPACES, OVERLAYS, WRITES } from '../deploy/admission-writes.ts'
+import { dispatch, render, whileHitlessIsDown, type AdmissionWrite, type HookOutcome } from '../helpers/webhook-dispatch.ts'
+import { hasKubectl } from '../helpers/kubectl.ts'
 
 const ROOT = new URL('../../', import.meta.url)
 
@@ -178,16 +181,49 @@ function versionedExports(shipped: Config): ExportInput[] {
   return out
 }
 
+export interface WebhooksInput {
+  name: string
+  yaml: string
+  namespaces: readonly KubeObject[]
+  writes: (AdmissionWrite & { name: string; model: Record<string, HookOutcome>; whileDown: string; intended: string })[]
+}
+
+/**
+ * The k8s-1.30 overlays as `kubectl kustomize` renders them, with the writes of
+ * test/deploy/admission-writes.ts, what the JavaScript model of the API server's dispatcher does with
+ * each (per webhook, and the verdict while hitless is down), and what the design says.
+ */
+export function webhooksInput(): WebhooksInput[] {
+  return OVERLAYS.map(({ entry, failClosed }) => {
+    const { yaml, webhooks } = render(entry)
+    return {
+      name: `kubectl kustomize manifests/${entry}`,
+      yaml,
+      namespaces: NAMESPACES,
+      writes: WRITES.map((judged) => ({
+        name: judged.name,
+        ...judged.write,
+        model: Object.fromEntries(webhooks.map((hook) => [hook.name, dispatch(hook, judged.write, NAMESPACES)])),
+        whileDown: whileHitlessIsDown(webhooks, judged.write, NAMESPACES),
+        intended: intended(failClosed, judged),
+      })),
+    }
+  })
+}
+
 /**
  * `all`: every scenario (about 21,000 requests, minutes of CPU: `.ci/run` runs it); else the shipped
- * config's and the approvers' requests (about 1,500: npm test runs it).
+ * config's and the approvers' requests (about 1,500: npm test runs it). Both with the k8s-1.30 webhook
+ * configurations and their writes (94 dispatched through the API server's webhook plugins, seconds).
  */
-export async function checkerInput(all = true): Promise<{ documents: YamlDocument[]; exports: ExportInput[] }> {
+export async function checkerInput(all = true): Promise<{ documents: YamlDocument[]; exports: ExportInput[]; webhooks: WebhooksInput[] }> {
   const shipped = await loadConfig(fileURLToPath(new URL(DEFAULT_CONFIG_PATH, ROOT)))
   const scenarios = all ? Object.values(SCENARIOS).flat() : SCENARIOS.configs.slice(0, 1)
   // Compiled as new objects on each version's API server; the scenarios' requests evaluated on 1.36.
   const exports = [...versionedExports(shipped), ...scenarios.map(judged), approvals()]
-  return { documents: await writtenYaml(), exports }
+  // The overlays are rendered with kubectl kustomize, as test/deploy/namespace-gate.test.ts renders them.
+  if (!hasKubectl) process.stderr.write('export-go input: kubectl is not installed, the webhook configurations are left out\n')
+  return { documents: await writtenYaml(), exports, webhooks: hasKubectl ? webhooksInput() : [] }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

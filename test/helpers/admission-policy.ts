@@ -58,9 +58,9 @@ export interface Request {
   userInfo: { username: string; groups?: string[] }
 }
 
-const groupOf = (apiVersion = 'v1') => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '')
+export const groupOf = (apiVersion = 'v1') => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '')
 
-function resourceOf(object: KubeObject): string {
+export function resourceOf(object: KubeObject): string {
   const known = Object.entries(KINDS).find(([kind, info]) => kind === object.kind && info.group === groupOf(object.apiVersion))
   return known ? known[1].resource : `${(object.kind ?? '').toLowerCase()}s`
 }
@@ -80,7 +80,7 @@ export function matchesResources(policy: KubeObject, request: Request): boolean 
   return rules.some((rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.operations.includes(request.operation))
 }
 
-interface Selector {
+export interface Selector {
   matchLabels?: Record<string, string>
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[]
 }

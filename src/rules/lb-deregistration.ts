@@ -25,7 +25,7 @@ export const lbDeregistration = defineRule({
     { kinds: ['Service', 'Ingress'], operations: ['CREATE', 'UPDATE'] },
   ],
   reads: ['Service', 'Ingress', 'TargetGroupBinding', ...POD_TEMPLATE_KINDS],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const cluster = usableCluster(settings, 'lb-deregistration')
     if (!cluster || 'finding' in cluster) return []
     return transitionFindings(cluster.view, review, ({ record, targets }, state) => {
@@ -44,6 +44,6 @@ export const lbDeregistration = defineRule({
           `and SIGTERM stops it sooner; change ${defaulted ? `the delay (set ${DEREGISTRATION_ATTRIBUTE} on ${on} to at most ${Math.max(sleep, 1)})` : `the preStop sleep (to ${seconds} s, and the grace period above it)`}`,
         fix: defaulted ? lower : raise,
       }
-    })
+    }, memo)
   },
 })

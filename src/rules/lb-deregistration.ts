@@ -26,6 +26,9 @@ export const lbDeregistration = defineRule({
   ],
   reads: ['Service', 'Ingress', 'TargetGroupBinding', ...POD_TEMPLATE_KINDS],
   check({ review, settings, memo }) {
+    // Namespaces reach every rule through their own webhook (decision 0031); their labels decide no
+    // delay and no sleep, so a Namespace change would only repeat what was already so.
+    if (review.kind === 'Namespace' && review.group === '') return []
     const cluster = usableCluster(settings, 'lb-deregistration')
     if (!cluster || 'finding' in cluster) return []
     return transitionFindings(cluster.view, review, ({ record, targets }, state) => {

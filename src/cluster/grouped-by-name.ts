@@ -3,7 +3,8 @@
 // scanning the namespace. Laid out for memory: a key held by one record points at it directly (most
 // Services have one Ingress); a group of several is a sorted array, replaced (never changed) on a
 // write, so a caller may keep what get() returned.
-const NONE: readonly never[] = Object.freeze([])
+/** An empty group (shared: nothing allocated per lookup). */
+export const NONE: readonly never[] = Object.freeze([])
 
 export class GroupedByName<T extends { name: string }> {
   private readonly groups = new Map<string, T | readonly T[]>()
@@ -33,9 +34,5 @@ export class GroupedByName<T extends { name: string }> {
   get(key: string): readonly T[] {
     const held = this.groups.get(key)
     return held === undefined ? NONE : Array.isArray(held) ? (held as readonly T[]) : [held as T]
-  }
-
-  clear(): void {
-    this.groups.clear()
   }
 }

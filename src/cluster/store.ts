@@ -15,6 +15,7 @@ import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import type { ClusterView } from './view.ts'
 
 import { NamespaceIndex } from './namespace-index.ts'
+import { NONE } from './grouped-by-name.ts'
 
 /** A complete, trusted view of what it holds; the live cache adds staleness on top. */
 export class ClusterStore implements NamespaceDirectory, ClusterView {
@@ -259,11 +260,11 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
   }
 
   albIngressesTo(namespace: string, service: string): readonly IngressRecord[] {
-    return this.namespaces.get(namespace)?.albIngressesTo(service) ?? []
+    return this.namespaces.get(namespace)?.albIngressesTo(service) ?? NONE
   }
 
   targetGroupBindingsTo(namespace: string, service: string): readonly TargetGroupBindingRecord[] {
-    return this.namespaces.get(namespace)?.targetGroupBindingsTo(service) ?? []
+    return this.namespaces.get(namespace)?.targetGroupBindingsTo(service) ?? NONE
   }
 
   namespace(name: string): NamespaceInfo | undefined {

@@ -196,6 +196,14 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
     return this.store.targetGroupBindings(namespace)
   }
 
+  targetGroupBindingsTo(namespace: string, service: string): readonly TargetGroupBindingRecord[] {
+    return this.store.targetGroupBindingsTo(namespace, service)
+  }
+
+  albIngressesTo(namespace: string, service: string): readonly IngressRecord[] {
+    return this.store.albIngressesTo(namespace, service)
+  }
+
   namespace(name: string): NamespaceInfo | undefined {
     return this.store.get(name)
   }

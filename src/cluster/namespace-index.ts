@@ -1,7 +1,10 @@
 // One namespace's share of the cluster cache: its Services, PDBs, HPAs, Ingresses, routes and grants by
 // name, and its workloads by kind then name and by label pair, so "which workloads does this selector
 // match" looks at the smallest candidate set instead of scanning. Laid out for memory (BENCHMARKS.md): a
-// label pair held by one record points at it directly (most pods carry some unique label).
+// label pair held by one record points at it directly (most pods carry some unique label). alb Ingresses
+// and TargetGroupBindings are also grouped by the Service they send to (the load-balancer rules ask for
+// one Service's).
+import { GroupedByName, NONE } from './grouped-by-name.ts'
 import { CONTROLLER_POD_LABEL_KEYS, selectsPods } from './label-selectors.ts'
 import type { HpaRecord, PdbRecord } from './disruption-records.ts'
 import type { ServicePort, ServiceRecord } from './service-records.ts'
@@ -17,10 +20,13 @@ export class NamespaceIndex {
   /** Services without a selector (or ExternalName): only their ports; they exist for Ingresses and routes. */
   readonly portsOnly = new Map<string, { ports: readonly ServicePort[]; externalName: boolean }>()
   readonly ingresses = new Map<string, IngressRecord>()
+  /** Made with the namespace's first alb Ingress (most namespaces have none: no empty index each). */
+  private albIngressesByService?: GroupedByName<IngressRecord>
   /** HTTPRoutes and GRPCRoutes by `Kind/name`. */
   readonly routes = new Map<string, RouteRecord>()
   readonly grants = new Map<string, GrantRecord>()
   readonly targetGroupBindings = new Map<string, TargetGroupBindingRecord>()
+  private bindingsByService?: GroupedByName<TargetGroupBindingRecord>
   /**
    * HPAs by the name of what they scale (the record's own string, no key built): usually one, an array
    * when HPAs scale same-named workloads of different kinds (or, wrongly, the same one).
@@ -106,6 +112,52 @@ export class NamespaceIndex {
     return held === undefined ? undefined : Array.isArray(held) ? held.find(matches) : matches(held) ? held : undefined
   }
 
+  putIngress(record: IngressRecord): void {
+    this.removeIngress(record.name)
+    this.ingresses.set(record.name, record)
+    for (const service of albServices(record)) (this.albIngressesByService ??= new GroupedByName()).add(service, record)
+  }
+
+  removeIngress(name: string): void {
+    const old = this.ingresses.get(name)
+    if (!old) return
+    this.ingresses.delete(name)
+    for (const service of albServices(old)) this.albIngressesByService?.remove(service, name)
+  }
+
+  clearIngresses(): void {
+    this.ingresses.clear()
+    this.albIngressesByService = undefined
+  }
+
+  /** The Ingresses of class alb that send traffic to `service`, in name order. */
+  albIngressesTo(service: string): readonly IngressRecord[] {
+    return this.albIngressesByService?.get(service) ?? NONE
+  }
+
+  putTargetGroupBinding(record: TargetGroupBindingRecord): void {
+    this.removeTargetGroupBinding(record.name)
+    this.targetGroupBindings.set(record.name, record)
+    ;(this.bindingsByService ??= new GroupedByName()).add(record.service, record)
+  }
+
+  removeTargetGroupBinding(name: string): void {
+    const old = this.targetGroupBindings.get(name)
+    if (!old) return
+    this.targetGroupBindings.delete(name)
+    this.bindingsByService?.remove(old.service, name)
+  }
+
+  clearTargetGroupBindings(): void {
+    this.targetGroupBindings.clear()
+    this.bindingsByService = undefined
+  }
+
+  /** The TargetGroupBindings whose serviceRef names `service`, in name order. */
+  targetGroupBindingsTo(service: string): readonly TargetGroupBindingRecord[] {
+    return this.bindingsByService?.get(service) ?? NONE
+  }
+
   matching(selector: Readonly<Record<string, string>>): WorkloadRecord[] {
     let smallest: Holders | undefined
     for (const key in selector) {
@@ -131,4 +183,9 @@ export class NamespaceIndex {
   get empty(): boolean {
     return this.services.size === 0 && this.count === 0 && this.pdbs.size === 0 && this.hpaCount === 0 && this.portsOnly.size === 0 && this.ingresses.size === 0 && this.routes.size === 0 && this.grants.size === 0 && this.targetGroupBindings.size === 0
   }
+}
+
+/** The Services an Ingress of class alb sends traffic to (none for other classes). */
+function albServices(record: IngressRecord): Set<string> {
+  return new Set(record.alb ? record.backends.map((backend) => backend.service) : [])
 }

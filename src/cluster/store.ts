@@ -15,6 +15,7 @@ import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import type { ClusterView } from './view.ts'
 
 import { NamespaceIndex } from './namespace-index.ts'
+import { NONE } from './grouped-by-name.ts'
 
 /** A complete, trusted view of what it holds; the live cache adds staleness on top. */
 export class ClusterStore implements NamespaceDirectory, ClusterView {
@@ -84,11 +85,11 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   putIngress(record: IngressRecord): void {
     const namespace = this.canonical(record.namespace)
-    this.index(namespace).ingresses.set(record.name, { ...record, namespace })
+    this.index(namespace).putIngress({ ...record, namespace })
   }
 
   deleteIngress(namespace: string, name: string): void {
-    this.namespaces.get(namespace)?.ingresses.delete(name)
+    this.namespaces.get(namespace)?.removeIngress(name)
     this.tidy(namespace)
   }
 
@@ -153,11 +154,11 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   putTargetGroupBinding(record: TargetGroupBindingRecord): void {
     const namespace = this.canonical(record.namespace)
-    this.index(namespace).targetGroupBindings.set(record.name, { ...record, namespace })
+    this.index(namespace).putTargetGroupBinding({ ...record, namespace })
   }
 
   deleteTargetGroupBinding(namespace: string, name: string): void {
-    this.namespaces.get(namespace)?.targetGroupBindings.delete(name)
+    this.namespaces.get(namespace)?.removeTargetGroupBinding(name)
     this.tidy(namespace)
   }
 
@@ -202,11 +203,11 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
       if (kind === 'Service') {
         index.services.clear()
         index.portsOnly.clear()
-      } else if (kind === 'Ingress') index.ingresses.clear()
+      } else if (kind === 'Ingress') index.clearIngresses()
       else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
         for (const [key, route] of index.routes) if (route.kind === kind) index.routes.delete(key)
       } else if (kind === 'ReferenceGrant') index.grants.clear()
-      else if (kind === 'TargetGroupBinding') index.targetGroupBindings.clear()
+      else if (kind === 'TargetGroupBinding') index.clearTargetGroupBindings()
       else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
       else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
       else index.clearKind(kind)
@@ -256,6 +257,14 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
 
   targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord> {
     return this.namespaces.get(namespace)?.targetGroupBindings.values() ?? []
+  }
+
+  albIngressesTo(namespace: string, service: string): readonly IngressRecord[] {
+    return this.namespaces.get(namespace)?.albIngressesTo(service) ?? NONE
+  }
+
+  targetGroupBindingsTo(namespace: string, service: string): readonly TargetGroupBindingRecord[] {
+    return this.namespaces.get(namespace)?.targetGroupBindingsTo(service) ?? NONE
   }
 
   namespace(name: string): NamespaceInfo | undefined {

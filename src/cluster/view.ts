@@ -35,6 +35,10 @@ export interface ClusterView {
   monitors(namespace: string): MonitorRecord[]
   /** The AWS Load Balancer Controller's TargetGroupBindings of a namespace. */
   targetGroupBindings(namespace: string): Iterable<TargetGroupBindingRecord>
+  /** The TargetGroupBindings of a namespace whose serviceRef names `service`, in name order (indexed). */
+  targetGroupBindingsTo(namespace: string, service: string): readonly TargetGroupBindingRecord[]
+  /** The Ingresses of class alb of a namespace that send traffic to `service`, in name order (indexed). */
+  albIngressesTo(namespace: string, service: string): readonly IngressRecord[]
   /** A Namespace's labels and annotations (in an audit: only Namespaces among the files). */
   namespace(name: string): NamespaceInfo | undefined
   /** The cluster's Nodes (in an audit: the Node objects among the files, usually none). */

@@ -14,6 +14,7 @@ import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from '../model/types.ts'
 import { groupOfKind } from '../model/kinds.ts'
+import { ReviewMemo } from '../rules/review-memo.ts'
 
 /** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
 export const APPROVAL_RULE = 'exemption-approval'
@@ -79,13 +80,13 @@ export function isExempted(finding: Finding): boolean {
 }
 
 /** `rule/container` of every deny finding the old object of an UPDATE already had. */
-function existingDenials(review: ReviewInput, policy: Policy): Set<string> {
+function existingDenials(review: ReviewInput, policy: Policy, memo: ReviewMemo): Set<string> {
   const before = new Set<string>()
   if (!review.oldObject) return before
   const old = { ...review, operation: 'CREATE' as const, object: review.oldObject, oldObject: null }
   for (const { rule, action, options } of policy.rules) {
     if (action !== 'deny') continue
-    for (const finding of rule.check({ review: old, options, settings: policy.settings })) {
+    for (const finding of rule.check({ review: old, options, settings: policy.settings, memo })) {
       // "Cannot check" says nothing about the old object: with onClusterUnavailable deny, an UPDATE
       // is refused like a CREATE.
       if (!finding.atMostWarn && !finding.indeterminate) before.add(`${rule.id}/${finding.container ?? ''}`)
@@ -99,9 +100,9 @@ function existingDenials(review: ReviewInput, policy: Policy): Set<string> {
  * says so, so an object that predates a rule can still be changed (a rollout restart during an
  * incident) until someone fixes it. New violations are denied as always; fixes are still applied.
  */
-function downgradeExisting(findings: Finding[], review: ReviewInput, policy: Policy): Finding[] {
+function downgradeExisting(findings: Finding[], review: ReviewInput, policy: Policy, memo: ReviewMemo): Finding[] {
   if (!policy.allowExistingViolations || review.operation !== 'UPDATE' || !findings.some((f) => f.action === 'deny')) return findings
-  const before = existingDenials(review, policy)
+  const before = existingDenials(review, policy, memo)
   return findings.map((f) =>
     f.action === 'deny' && before.has(`${f.rule}/${f.container ?? ''}`)
       ? { ...f, action: 'warn' as const, message: `${f.message} (already so before this change; allowExistingViolations)` }
@@ -129,8 +130,9 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
   })
   const object = objectRef(review)
   const findings: Finding[] = []
+  const memo = new ReviewMemo()
   for (const { rule, action, options } of judging) {
-    for (const finding of rule.check({ review: { ...review, object: old }, original: old, options, settings: policy.settings })) {
+    for (const finding of rule.check({ review: { ...review, object: old }, original: old, options, settings: policy.settings, memo })) {
       const { patch: _never, patchSummary: _none, ...rest } = finding
       const exemption = exemptions.verdictFor(rule.id, finding.container)
       findings.push({ ...rest, rule: rule.id, action: action === 'deny' || action === 'mutate' ? 'warn' : action, object, ...(exemption ? { exemption } : {}) })
@@ -158,8 +160,9 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   if (refusal) findings.push({ rule: APPROVAL_RULE, action: 'deny', object, ...refusal })
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
+  const memo = new ReviewMemo()
   for (const { rule, action, options } of policy.rules) {
-    const found = rule.check({ review: { ...review, object: working }, original: review.object, options, settings: policy.settings }).map((finding) => {
+    const found = rule.check({ review: { ...review, object: working }, original: review.object, options, settings: policy.settings, memo }).map((finding) => {
       const exemption = exemptions.verdictFor(rule.id, finding.container)
       const capped = finding.atMostWarn && action === 'deny' ? 'warn' : action
       return { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }
@@ -182,5 +185,5 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   }
   // The approval this request makes, recorded on the object (record.ts); rules never touch annotations.
   if (approval.record) patch.push({ op: 'add', path: `/metadata/annotations/${APPROVAL_ANNOTATION.replace('/', '~1')}`, value: approval.record })
-  return { findings: downgradeExisting(findings, review, policy), patch, notices: exemptions.notices }
+  return { findings: downgradeExisting(findings, review, policy, memo), patch, notices: exemptions.notices }
 }

@@ -25,7 +25,10 @@ export const lbDeregistration = defineRule({
     { kinds: ['Service', 'Ingress'], operations: ['CREATE', 'UPDATE'] },
   ],
   reads: ['Service', 'Ingress', 'TargetGroupBinding', ...POD_TEMPLATE_KINDS],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
+    // Namespaces reach every rule through their own webhook (decision 0031); their labels decide no
+    // delay and no sleep, so a Namespace change would only repeat what was already so.
+    if (review.kind === 'Namespace' && review.group === '') return []
     const cluster = usableCluster(settings, 'lb-deregistration')
     if (!cluster || 'finding' in cluster) return []
     return transitionFindings(cluster.view, review, ({ record, targets }, state) => {
@@ -44,6 +47,6 @@ export const lbDeregistration = defineRule({
           `and SIGTERM stops it sooner; change ${defaulted ? `the delay (set ${DEREGISTRATION_ATTRIBUTE} on ${on} to at most ${Math.max(sleep, 1)})` : `the preStop sleep (to ${seconds} s, and the grace period above it)`}`,
         fix: defaulted ? lower : raise,
       }
-    })
+    }, memo)
   },
 })

@@ -27,7 +27,7 @@ export const lbReadinessGate = defineRule({
     { kinds: ['Namespace'], operations: ['UPDATE'] },
   ],
   reads: ['Namespace', 'Service', 'Ingress', 'TargetGroupBinding', ...POD_TEMPLATE_KINDS],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const cluster = usableCluster(settings, 'lb-readiness-gate')
     if (!cluster || 'finding' in cluster) return [] // a warning by default: not worth a "cannot check"
     // A Namespace change matters only when it takes the label away.
@@ -43,6 +43,6 @@ export const lbReadinessGate = defineRule({
           `and its pods are IP targets of ${describeTargets(targets)}; the template lists no ${READINESS_GATE_PREFIX}… gate either, so a rollout can stop old pods before the load balancer sends to the new ones`,
         fix: `# Namespace ${state.namespace} (the AWS Load Balancer Controller then injects the gate into new pods):\nmetadata:\n  labels:\n    ${GATE_INJECT_LABEL}: enabled`,
       }
-    })
+    }, memo)
   },
 })

@@ -33,10 +33,10 @@ export const livenessProbe = defineRule({
   remedy: 'a longer liveness window (failureThreshold × periodSeconds) than the readiness one, or a lighter liveness check',
   defaultAction: 'warn',
   ...POD_SPEC_SCOPE,
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    return servingSlots(review, template, settings).flatMap(({ container, path, why }) => {
+    return servingSlots(review, template, settings, memo).flatMap(({ container, path, why }) => {
       const liveness = container.livenessProbe
       const readiness = container.readinessProbe
       if (!liveness || !readiness || typeof liveness !== 'object' || typeof readiness !== 'object') return []

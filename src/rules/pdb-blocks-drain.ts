@@ -9,12 +9,13 @@
 import type { ClusterView } from '../cluster/view.ts'
 import { hpaRecord, pdbRecord, selectorOf, type HpaRecord } from '../cluster/disruption-records.ts'
 import { selectorSelects } from '../cluster/label-selectors.ts'
-import { workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
+import type { WorkloadRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
 import { blockage, coveredBy, drainFix, groupOf, inNamespace, isHpaReview, isPdbReview } from './disruption.ts'
-import { namespaceOf, usableCluster } from './referential.ts'
+import { namespaceOf, reviewedWorkload, usableCluster } from './referential.ts'
+import type { ReviewMemo } from './review-memo.ts'
 import { defineRule } from './rule.ts'
 
 const WHY = 'node drains, upgrades and the cluster autoscaler wait on it forever'
@@ -46,10 +47,10 @@ function judgeChange(view: ClusterView, namespace: string, before: { record: Wor
   return findings
 }
 
-function judgeWorkload(view: ClusterView, review: ReviewInput, namespace: string): RuleFinding[] {
-  const after = workloadRecord(review.kind, inNamespace(review.object!, namespace))
+function judgeWorkload(view: ClusterView, review: ReviewInput, namespace: string, memo: ReviewMemo | undefined): RuleFinding[] {
+  const after = reviewedWorkload(review, 'object', memo)
   if (!after || after.replicas === undefined) return []
-  const before = review.oldObject ? workloadRecord(review.kind, inNamespace(review.oldObject, namespace)) : undefined
+  const before = reviewedWorkload(review, 'oldObject', memo)
   return judgeChange(view, namespace, before ? { record: before } : undefined, { record: after }, `this ${review.kind} (replicas ${after.replicas})`)
 }
 
@@ -74,7 +75,7 @@ export const pdbBlocksDrain = defineRule({
   defaultAction: 'deny',
   judges: [{ kinds: ['PodDisruptionBudget', 'HorizontalPodAutoscaler', ...POD_TEMPLATE_KINDS], operations: ['CREATE', 'UPDATE'] }],
   reads: ['PodDisruptionBudget', 'HorizontalPodAutoscaler', ...POD_TEMPLATE_KINDS],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const pdb = isPdbReview(review)
     // Workloads and HPAs are changes that affect a PDB; an audit judges the PDB itself, once.
     const other = !review.audit && (isHpaReview(review) || isGuardedWorkload(review.group, review.kind))
@@ -84,6 +85,6 @@ export const pdbBlocksDrain = defineRule({
     if ('finding' in cluster) return pdb ? [cluster.finding] : []
     const namespace = namespaceOf(review, review.object)
     if (pdb) return judgePdb(cluster.view, review, namespace)
-    return isHpaReview(review) ? judgeHpa(cluster.view, review, namespace) : judgeWorkload(cluster.view, review, namespace)
+    return isHpaReview(review) ? judgeHpa(cluster.view, review, namespace) : judgeWorkload(cluster.view, review, namespace, memo)
   },
 })

@@ -9,11 +9,11 @@ import { dump } from 'js-yaml'
 import type { ClusterView } from '../cluster/view.ts'
 import { selectorOf } from '../cluster/disruption-records.ts'
 import { selectorSelects } from '../cluster/label-selectors.ts'
-import { workloadRecord, type WorkloadRecord } from '../cluster/records.ts'
+import type { WorkloadRecord } from '../cluster/records.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { podTemplateOf } from '../workloads/pod-template.ts'
-import { groupOf, inNamespace, selectorText } from './disruption.ts'
-import { namespaceOf, usableCluster } from './referential.ts'
+import { groupOf, selectorText } from './disruption.ts'
+import { namespaceOf, reviewedWorkload, usableCluster } from './referential.ts'
 import { defineRule } from './rule.ts'
 import { servingSlots } from './serving.ts'
 
@@ -59,16 +59,16 @@ export const pdbMissing = defineRule({
   defaultAction: 'warn',
   judges: [{ kinds: ['Deployment', 'StatefulSet', 'Rollout'], operations: ['CREATE', 'UPDATE'] }],
   reads: ['PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Service'],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     if (JUDGED[review.kind] !== review.group) return []
     const template = podTemplateOf(review)
     if (!template) return []
     const cluster = usableCluster(settings, 'pdb-missing')
     if (!cluster || 'finding' in cluster) return [] // a warning at most: not worth a "cannot check"
     const namespace = namespaceOf(review, review.object)
-    const record = workloadRecord(review.kind, inNamespace(review.object, namespace))
+    const record = reviewedWorkload(review, 'object', memo)
     if (!record) return []
-    const serving = servingSlots(review, template, settings)
+    const serving = servingSlots(review, template, settings, memo)
     if (serving.length === 0) return []
     return judge(cluster.view, review, record, namespace, `serving: ${serving[0]!.why}`)
   },

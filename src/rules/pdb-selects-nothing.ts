@@ -8,13 +8,13 @@
 import { labelText, type ClusterView } from '../cluster/view.ts'
 import { pdbRecord, selectorOf, type PdbRecord } from '../cluster/disruption-records.ts'
 import { selectorSelects, type LabelSelector } from '../cluster/label-selectors.ts'
-import { workloadRecord } from '../cluster/records.ts'
 import type { ReviewInput, RuleFinding } from '../model/types.ts'
 import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
 import { inNamespace, isPdbReview, selectorText } from './disruption.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
-import { describeWorkloads, namespaceOf, usableCluster } from './referential.ts'
+import { describeWorkloads, namespaceOf, reviewedWorkload, usableCluster } from './referential.ts'
+import type { ReviewMemo } from './review-memo.ts'
 import { defineRule } from './rule.ts'
 
 /** The labels of the workload that shares most matchLabels pairs, as the selector to use. */
@@ -57,9 +57,9 @@ function judgePdb(view: ClusterView, review: ReviewInput, namespace: string): Ru
 }
 
 /** A workload UPDATE whose new pod labels fall out of a PDB that protected them and nothing else. */
-function judgeRelabel(view: ClusterView, review: ReviewInput, namespace: string): RuleFinding[] {
-  const current = workloadRecord(review.kind, inNamespace(review.object!, namespace))
-  const old = workloadRecord(review.kind, inNamespace(review.oldObject!, namespace))
+function judgeRelabel(view: ClusterView, review: ReviewInput, namespace: string, memo: ReviewMemo | undefined): RuleFinding[] {
+  const current = reviewedWorkload(review, 'object', memo)
+  const old = reviewedWorkload(review, 'oldObject', memo)
   if (!current || !old) return []
   const findings: RuleFinding[] = []
   for (const pdb of view.disruptionBudgets(namespace)) {
@@ -86,7 +86,7 @@ export const pdbSelectsNothing = defineRule({
   defaultAction: 'deny',
   judges: [{ kinds: ['PodDisruptionBudget', ...POD_TEMPLATE_KINDS], operations: ['CREATE', 'UPDATE'] }],
   reads: ['PodDisruptionBudget', ...POD_TEMPLATE_KINDS],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const pdb = isPdbReview(review)
     const relabel = !pdb && review.operation === 'UPDATE' && review.oldObject !== null && isGuardedWorkload(review.group, review.kind)
     if (!pdb && !relabel) return []
@@ -94,6 +94,6 @@ export const pdbSelectsNothing = defineRule({
     if (!cluster) return []
     if ('finding' in cluster) return [cluster.finding]
     const namespace = namespaceOf(review, review.object)
-    return pdb ? judgePdb(cluster.view, review, namespace) : judgeRelabel(cluster.view, review, namespace)
+    return pdb ? judgePdb(cluster.view, review, namespace) : judgeRelabel(cluster.view, review, namespace, memo)
   },
 })

@@ -12,6 +12,7 @@ import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import type { KubernetesVersion, ReviewInput } from '../model/types.ts'
 import { defineRule, type RuleSettings } from './rule.ts'
 import { workloadDeregistrationDelay } from './load-balancers.ts'
+import type { ReviewMemo } from './review-memo.ts'
 import { preStopSleepSeconds } from '../workloads/pre-stop-sleep.ts'
 import { celValue, cond, findingCel, patchCel, q, type CelContext, type CelScope } from './cel.ts'
 
@@ -90,10 +91,10 @@ function handlerFix(handler: Handler): string {
 }
 
 /** With coverDeregistration, the sleep raised to the deregistration delay of the load balancers that target the pods by IP. */
-function withDeregistration(options: PreStopOptions, review: ReviewInput, settings: RuleSettings): PreStopOptions {
+function withDeregistration(options: PreStopOptions, review: ReviewInput, settings: RuleSettings, memo: ReviewMemo | undefined): PreStopOptions {
   if (!options.coverDeregistration) return options
   const view = settings.cluster && !settings.cluster.unavailable() ? settings.cluster : undefined
-  const delay = view ? workloadDeregistrationDelay(view, review) : undefined
+  const delay = view ? workloadDeregistrationDelay(view, review, memo) : undefined
   return delay !== undefined && delay > options.sleepSeconds ? { ...options, sleepSeconds: delay } : options
 }
 
@@ -133,10 +134,10 @@ export const preStop = defineRule<PreStopOptions>({
       },
     },
   },
-  check({ review, options, settings }) {
+  check({ review, options, settings, memo }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    const handler = preStopHandler(withDeregistration(options, review, settings), settings.clusterVersion, settings.liveCluster === true)
+    const handler = preStopHandler(withDeregistration(options, review, settings, memo), settings.clusterVersion, settings.liveCluster === true)
     const conflicts = longRunningContainers(template).flatMap(({ container, path }) => {
       const hook = container.lifecycle?.preStop
       const extra = hook && typeof hook === 'object' ? injectedBesideOwner(hook, handler) : []
@@ -152,7 +153,7 @@ export const preStop = defineRule<PreStopOptions>({
         },
       ]
     })
-    const missing = servingSlots(review, template, settings)
+    const missing = servingSlots(review, template, settings, memo)
       .filter(({ container }) => !container.lifecycle?.preStop)
       .map(({ container, path, why }) => {
         const hasLifecycle = typeof container.lifecycle === 'object' && container.lifecycle !== null

@@ -15,10 +15,10 @@ export const readinessProbe = defineRule({
   remedy: 'never invented: only the app knows when it is ready',
   defaultAction: 'deny',
   ...POD_SPEC_SCOPE,
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     const template = podTemplateOf(review)
     if (!template) return []
-    return servingSlots(review, template, settings)
+    return servingSlots(review, template, settings, memo)
       .filter(({ container }) => container.readinessProbe === undefined || container.readinessProbe === null)
       .map(({ container, path, why }) => {
         const firstPort = container.ports?.find((p) => p.containerPort !== undefined) ?? container.ports?.[0]

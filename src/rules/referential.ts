@@ -6,6 +6,7 @@ import type { ClusterView } from '../cluster/view.ts'
 import type { KubeObject, ReviewInput, RuleFinding } from '../model/types.ts'
 import { isGuardedWorkload } from '../workloads/pod-template.ts'
 import type { Rule, RuleSettings } from './rule.ts'
+import { once, type ReviewMemo } from './review-memo.ts'
 
 export type Subject =
   | { type: 'service'; service: ServiceRecord; old?: ServiceRecord; namespace: string }
@@ -16,8 +17,21 @@ export function namespaceOf(review: ReviewInput, object: KubeObject): string {
   return review.namespace || object.metadata?.namespace || 'default'
 }
 
+/**
+ * The lean record of the reviewed workload (or Pod) as the review's `side` leaves it, in the review's
+ * namespace; undefined when that side has no object or its owner stands for it. Worked out once per
+ * review (several rules compare the two sides).
+ */
+export function reviewedWorkload(review: ReviewInput, side: 'object' | 'oldObject', memo?: ReviewMemo): WorkloadRecord | undefined {
+  return once(memo, side === 'object' ? 'workload.object' : 'workload.oldObject', review, () => {
+    const object = review[side]
+    const record = object ? workloadRecord(review.kind, object) : undefined
+    return record ? { ...record, namespace: namespaceOf(review, (review.object ?? review.oldObject)!) } : undefined
+  })
+}
+
 /** A Service (CREATE/UPDATE) or a workload UPDATE, or undefined when neither rule has anything to judge. */
-export function subjectOf(review: ReviewInput & { object: KubeObject }): Subject | undefined {
+export function subjectOf(review: ReviewInput & { object: KubeObject }, memo?: ReviewMemo): Subject | undefined {
   const namespace = namespaceOf(review, review.object)
   if (review.group === '' && review.kind === 'Service') {
     const service = serviceRecord({ ...review.object, metadata: { ...review.object.metadata, namespace } })
@@ -26,9 +40,9 @@ export function subjectOf(review: ReviewInput & { object: KubeObject }): Subject
     return { type: 'service', service, namespace, ...(old ? { old } : {}) }
   }
   if (review.operation !== 'UPDATE' || !review.oldObject || !isGuardedWorkload(review.group, review.kind)) return undefined
-  const current = workloadRecord(review.kind, review.object)
-  const old = workloadRecord(review.kind, review.oldObject)
-  return current && old ? { type: 'workload', current: { ...current, namespace }, old: { ...old, namespace }, namespace } : undefined
+  const current = reviewedWorkload(review, 'object', memo)
+  const old = reviewedWorkload(review, 'oldObject', memo)
+  return current && old ? { type: 'workload', current, old, namespace } : undefined
 }
 
 /** The cluster view, or the finding that stands in for the check while it is unusable. */
@@ -63,10 +77,10 @@ export interface ReferentialJudges {
 
 /** The check() of a referential rule: find the subject, make sure the cluster view is usable, judge. */
 export function referentialCheck(ruleId: string, judges: ReferentialJudges): Rule['check'] {
-  return ({ review, settings }) => {
+  return ({ review, settings, memo }) => {
     // Nothing to judge against without a cluster: build no records (a review with --cluster off).
     if (!settings.cluster) return []
-    const subject = subjectOf(review)
+    const subject = subjectOf(review, memo)
     if (!subject) return []
     const cluster = usableCluster(settings, ruleId)
     if (!cluster) return []

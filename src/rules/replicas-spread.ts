@@ -9,7 +9,6 @@
 // Services (the webhook's cache, the audited files); without cluster state (--cluster off, the exported
 // policy), a serving container stands for it, as the pod-spec rules decide it.
 import { replicasOf } from '../cluster/records.ts'
-import { servicesSelecting } from '../cluster/view.ts'
 import type { KubeObject, RuleFinding } from '../model/types.ts'
 import { podTemplateOf, type PodTemplate } from '../workloads/pod-template.ts'
 import { findingCel, q, qList } from './cel.ts'
@@ -17,7 +16,7 @@ import { scaleOf } from './disruption.ts'
 import { podSpecFixSnippet } from './fix-snippet.ts'
 import { namespaceOf } from './referential.ts'
 import { defineRule } from './rule.ts'
-import { servingSlots } from './serving.ts'
+import { servicesSelectingTemplate, servingSlots } from './serving.ts'
 
 const JUDGED = ['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Rollout']
 export const HOSTNAME_KEY = 'kubernetes.io/hostname'
@@ -59,7 +58,7 @@ export const replicasSpread = defineRule({
   defaultAction: 'warn',
   judges: [{ kinds: ['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Rollout'], operations: ['CREATE', 'UPDATE'] }],
   reads: ['Service', 'HorizontalPodAutoscaler'],
-  check({ review, settings }): RuleFinding[] {
+  check({ review, settings, memo }): RuleFinding[] {
     if (!JUDGED.includes(review.kind)) return []
     const template = podTemplateOf(review)
     if (!template || spreadOf(template)) return []
@@ -70,11 +69,11 @@ export const replicasSpread = defineRule({
     if (scale.pods < 2) return []
     let because: string
     if (view) {
-      const service = servicesSelecting(view, namespace, template.labels)[0]
+      const service = servicesSelectingTemplate(view, review, template, memo)[0]
       if (!service) return []
       because = `serving: Service ${namespace}/${service.name} selects its pods`
     } else {
-      const serving = servingSlots(review, template, settings)
+      const serving = servingSlots(review, template, settings, memo)
       if (serving.length === 0) return []
       because = `serving: ${serving[0]!.why}`
     }

@@ -97,11 +97,11 @@ export const rolloutCapacity = defineRule({
   defaultAction: 'deny',
   judges: [{ kinds: ['Deployment', 'StatefulSet'], operations: ['CREATE', 'UPDATE'] }],
   reads: ['HorizontalPodAutoscaler', 'Service'],
-  check({ review, settings }) {
+  check({ review, settings, memo }) {
     if (review.group !== 'apps' || (review.kind !== 'Deployment' && review.kind !== 'StatefulSet')) return []
     const template = podTemplateOf(review)
     if (!template) return []
-    const serving = servingSlots(review, template, settings)
+    const serving = servingSlots(review, template, settings, memo)
     if (serving.length === 0) return []
     const namespace = namespaceOf(review, review.object)
     const findings = review.kind === 'Deployment' ? judgeDeployment(review, settings, namespace, template.labels) : judgeStatefulSet(review, settings, namespace)

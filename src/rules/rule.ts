@@ -8,6 +8,7 @@ import type { ClusterView } from '../cluster/view.ts'
 import type { Action, KubeObject, KubernetesVersion, ReviewInput, RuleFinding } from '../model/types.ts'
 import type { KindName } from '../model/kinds.ts'
 import type { RuleCel } from './cel.ts'
+import type { ReviewMemo } from './review-memo.ts'
 
 export type JudgedOperation = 'CREATE' | 'UPDATE' | 'DELETE'
 
@@ -41,6 +42,8 @@ export interface RuleContext<Options> {
   original?: KubeObject
   options: Options
   settings: RuleSettings
+  /** What rules derive from this review, worked out once and shared (the engine's; absent when check() is called alone). */
+  memo?: ReviewMemo
 }
 
 export interface Rule<Options = Record<string, never>> {

@@ -28,6 +28,7 @@ import { POD_TEMPLATE_KINDS } from '../model/kinds.ts'
 import type { RegisteredRule, RuleSettings } from './rule.ts'
 import { q, qList, regexLiteral } from './cel.ts'
 import { metricsPortName, scrapeEvidence, targetedPort, type ScrapeEvidence } from './metrics-only.ts'
+import { once, type ReviewMemo } from './review-memo.ts'
 
 /** What the pod-spec rules judge and read: pod templates on every write, and the Services (and what scrapes them) that decide what serves. */
 export const POD_SPEC_SCOPE: Pick<RegisteredRule, 'judges' | 'reads'> = {
@@ -75,11 +76,19 @@ function lackedService(view: ClusterView, namespace: string): string | undefined
   return undefined
 }
 
-function servicesOf(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings, ports: readonly ContainerPort[]): KnownServices | undefined {
+/**
+ * The Services of the review's namespace that select the pods of `template`, which is the review's own
+ * (podTemplateOf(review)): worked out once per review (several rules name the first).
+ */
+export function servicesSelectingTemplate(view: ClusterView, review: ReviewInput & { object: KubeObject }, template: PodTemplate, memo: ReviewMemo | undefined): readonly ServiceRecord[] {
+  return once(memo, 'servicesSelecting', review, () => servicesSelecting(view, namespaceOf(review, review.object), template.labels))
+}
+
+function servicesOf(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings, ports: readonly ContainerPort[], memo: ReviewMemo | undefined): KnownServices | undefined {
   const view = settings.cluster
   if (!view || view.unavailable()) return undefined
   const namespace = namespaceOf(review, review.object)
-  const selecting = servicesSelecting(view, namespace, template.labels)
+  const selecting = servicesSelectingTemplate(view, review, template, memo)
   const evidence = scrapeEvidence(view, namespace, { labels: template.labels, ports })
   const clients = selecting.filter((service) => !evidence.metricsOnly(service))
   // An audited set that holds Services of the namespace shows how traffic reaches it; a live cluster
@@ -90,11 +99,19 @@ function servicesOf(review: ReviewInput & { object: KubeObject }, template: PodT
   return { clients, evidence, scrapedOnly: selecting.length > 0 && clients.length === 0, knowsNamespace: holdsServices && !lacking, ...(lacking ? { lacking } : {}) }
 }
 
-export function servingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): ServingSlot[] {
+/**
+ * The serving containers of `template`, which is the review's own (podTemplateOf(review)), and why:
+ * worked out once per review (every pod-spec rule asks).
+ */
+export function servingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings, memo?: ReviewMemo): readonly ServingSlot[] {
+  return once(memo, 'servingSlots', review, () => workOutServingSlots(review, template, settings, memo))
+}
+
+function workOutServingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings, memo: ReviewMemo | undefined): ServingSlot[] {
   const all = longRunningContainers(template)
   const ignored = ({ container }: ContainerSlot) => settings.ignoreContainers.has(container.name)
   const candidates = all.filter((slot) => !ignored(slot))
-  const services = servicesOf(review, template, settings, all.flatMap(({ container }) => container.ports ?? []))
+  const services = servicesOf(review, template, settings, all.flatMap(({ container }) => container.ports ?? []), memo)
   if (services?.scrapedOnly) return []
   if (services && services.clients.length > 0) {
     // Ignored containers count here: a Service that targets only the kube-rbac-proxy's port makes none of its neighbours serving.

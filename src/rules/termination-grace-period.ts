@@ -50,11 +50,11 @@ export const terminationGracePeriod = defineRule<GracePeriodOptions>({
       },
     },
   },
-  check({ review, original, options, settings }) {
+  check({ review, original, options, settings, memo }) {
     const template = podTemplateOf(review)
     if (!template) return []
     // A pod that serves nothing has nobody to drain for: a queue worker's short grace is its owner's call.
-    const serving = servingSlots(review, template, settings)
+    const serving = servingSlots(review, template, settings, memo)
     if (serving.length === 0) return []
     let longest = 0
     let longestContainer: string | undefined

@@ -7,7 +7,7 @@ import { awsServiceAnnotations, deregistrationDelay } from '../../src/cluster/lo
 import { auditManifests } from '../../src/audit/run.ts'
 import { evaluate } from '../../src/engine/evaluate.ts'
 import { buildPolicy } from '../../src/engine/policy.ts'
-import type { KubeObject } from '../../src/model/types.ts'
+import type { KubeObject, ReviewInput } from '../../src/model/types.ts'
 import { configFrom, FIXTURES, loadFixture, reviewOf } from '../helpers/objects.ts'
 
 const fixture = loadFixture(new URL('lb-deregistration/fires-default-delay.yaml', FIXTURES))
@@ -54,4 +54,15 @@ t.test('an audit reports each problem once, on the workload', async (t) => {
   const result = auditManifests(manifests as never, configFrom(''), { defaultNamespace: 'default' })
   const lb = result.findings.filter((f) => f.rule.startsWith('lb-'))
   t.same(lb.map((f) => `${f.rule} ${f.object.kind}/${f.object.name}`), ['lb-deregistration Deployment/web'])
+})
+
+t.test('a Namespace change is no lb-deregistration matter: its labels decide no delay and no sleep', async (t) => {
+  const removed = loadFixture(new URL('lb-readiness-gate/fires-namespace-label-removed.yaml', FIXTURES))
+  const policy = buildPolicy(configFrom(''), { cluster: storeFrom(removed.cluster!) })
+  const rules = (review: ReviewInput) => evaluate(review, policy).findings.map((f) => f.rule)
+  const deployment = removed.cluster!.find((o) => o.kind === 'Deployment')!
+  t.ok(rules(reviewOf(deployment, { operation: 'UPDATE', oldObject: deployment })).includes('lb-deregistration'), "the Deployment's 5 s sleep is under the 300 s default delay")
+  t.same(rules(removed.review).filter((rule) => rule.startsWith('lb-')), ['lb-readiness-gate'], 'the label removal: the gate only')
+  const annotated = { ...removed.review.oldObject!, metadata: { ...removed.review.oldObject!.metadata, annotations: { owner: 'web' } } }
+  t.same(rules(reviewOf(annotated, { operation: 'UPDATE', oldObject: removed.review.oldObject! })), [], 'any other Namespace UPDATE: nothing')
 })

@@ -5,6 +5,7 @@ import type { NodeRecord, Taint } from '../../src/scheduling/node-record.ts'
 import { NodeShapes, representatives } from '../../src/scheduling/node-shapes.ts'
 import { placement } from '../../src/scheduling/placement.ts'
 import type { PodSpec } from '../../src/workloads/pod-template.ts'
+import { random } from '../helpers/random.ts'
 
 const node = (name: string, labels: Record<string, string>, allocatable: Record<string, number>, taints: Taint[] = []): NodeRecord => ({
   name,
@@ -39,20 +40,6 @@ t.test('nodes of one shape share their allocatable and taints; the per-node host
   t.equal(index.size, 0)
   t.same([...index.shapes()], [])
 })
-
-// A small deterministic generator (mulberry32), so a failure names its seed and reproduces.
-function random(seed: number) {
-  let state = seed >>> 0
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!
-  return { next, pick, chance: (p: number) => next() < p }
-}
 
 const ZONES = ['z1', 'z2', 'z3']
 const POOLS = ['general', 'gpu', 'big']

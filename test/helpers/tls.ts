@@ -1,6 +1,6 @@
 // A real CA and a serving certificate for 127.0.0.1/localhost, and an HTTPS client that trusts only
 // that CA: tests talk TLS the way the API server does (caBundle, no insecure skip).
-import { Agent, request } from 'node:https'
+import { Agent, get, request } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { createCertificateAuthority, issueServingCertificate } from '../../src/tls/certificates.ts'
 
@@ -8,6 +8,17 @@ export async function testCertificates() {
   const ca = await createCertificateAuthority('hitless test CA', 2)
   const serving = await issueServingCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 2 })
   return { ca: ca.cert, ...serving }
+}
+
+/** GET over HTTPS trusting only `ca`; the body parsed as JSON. */
+export function getJson(url: string, ca: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }))
+    }).on('error', reject)
+  })
 }
 
 export interface PostResult {

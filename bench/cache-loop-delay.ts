@@ -1,8 +1,8 @@
 // How long the cluster cache blocks the event loop while it (re-)lists: a full sync of the benchmark
 // cluster (100,000 pods and templates, 10,000 Services, PDBs, HPAs, Ingresses, routes, 5,000 Nodes)
 // from the test API server in its own process, with perf_hooks.monitorEventLoopDelay sampling every
-// millisecond; beside it, in the same run, merely fetching and parsing the same pages. A re-list after
-// 410 Gone runs the same code (list, then swap the kind in one step). Bounded: fixed object counts.
+// millisecond; then every kind re-listed after 410 Gone (over the records it holds); beside them, in the
+// same run, merely fetching and parsing the same pages. Bounded: fixed object counts.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,14 +51,24 @@ try {
     return cache.waitForSync(120_000)
   })
   const counts = cache.store.counts()
+  // Every kind watching, then 410 Gone for all of them at once: each lists again over what it holds.
+  const kinds = () => cache.readiness().kinds
+  for (const deadline = Date.now() + 60_000; !kinds().every((k) => k.absent || k.watching) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 25))
+  const relist = await delays(async () => {
+    process.kill(fakeServer.pid, 'SIGUSR1')
+    for (const deadline = Date.now() + 300_000; !kinds().every((k) => k.absent || k.relists > 0) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 25))
+    return kinds().every((k) => k.absent || k.relists > 0)
+  })
+  if (!relist.result) console.log('not re-listed:', kinds().filter((k) => !k.absent && k.relists === 0).map((k) => `${k.kind}: ${k.lastError ?? (k.watching ? 'watching' : '?')}`).join('; '))
   cache.stop()
   const row = (name: string, d: Omit<typeof sync, 'result'>) => `| ${name} | ${d.seconds.toFixed(2)} s | ${d.p50.toFixed(2)} / ${d.p99.toFixed(2)} / ${d.max.toFixed(1)} ms | ${d.over1ms} | ${d.over10ms} |`
-  console.log(`${counts.workloads} pods/templates, ${counts.services} Services, ${counts.pdbs} PDBs, ${counts.hpas} HPAs; synced: ${sync.result}; loop sampled every ${RESOLUTION_MS} ms`)
+  console.log(`${counts.workloads} pods/templates, ${counts.services} Services, ${counts.pdbs} PDBs, ${counts.hpas} HPAs; synced: ${sync.result}; re-listed: ${relist.result}; loop sampled every ${RESOLUTION_MS} ms`)
   console.log('| run | time | loop delay p50 / p99 / max | samples > 1 ms late | > 10 ms late |')
   console.log('|---|---|---|---|---|')
   console.log(row('fetch + parse every page only', fetch))
-  console.log(row('ClusterCache sync (list, records, swap)', sync))
-  await writeResult('cache-loop-delay', { fetch, sync: { ...sync, result: undefined }, counts })
+  console.log(row('ClusterCache sync (list, records, store)', sync))
+  console.log(row('ClusterCache re-list of every kind after 410 Gone', relist))
+  await writeResult('cache-loop-delay', { fetch, sync: { ...sync, result: undefined }, relist: { ...relist, result: undefined }, counts })
 } finally {
   await fakeServer.stop()
   await rm(dir, { recursive: true, force: true })

@@ -84,6 +84,14 @@ class Gone extends Error {}
 /** None of the paths is served, for an optional kind. */
 class Absent extends Error {}
 
+function parseItem(text: string, path: string): KubeObject {
+  try {
+    return JSON.parse(text) as KubeObject
+  } catch (error) {
+    throw new Error(`GET ${path}: invalid JSON in a list item: ${(error as Error).message}`)
+  }
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms)
@@ -156,7 +164,7 @@ export class Reflector {
         if (this.abort.signal.aborted) break
         for (const text of page.items) {
           if (pacer.due()) await pacer.pause()
-          const entry = target.entry(JSON.parse(text) as KubeObject)
+          const entry = target.entry(parseItem(text, path))
           if (entry !== undefined) entries.push(entry)
         }
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 
 export interface ChildServer {
   port: number
+  pid: number
   /** CPU time the server has used so far, in microseconds. */
   cpuMicros(): Promise<number>
   stop(): Promise<void>
@@ -13,7 +14,7 @@ export function startChildServer(script: string, args: string[]): Promise<ChildS
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start in 15 s`)), 15_000)
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000)
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
     child.stdout.on('data', (data: Buffer) => {
       const match = /listening (\d+)/.exec(String(data))
@@ -21,6 +22,7 @@ export function startChildServer(script: string, args: string[]): Promise<ChildS
       clearTimeout(timer)
       resolve({
         port: Number(match[1]),
+        pid: child.pid!,
         cpuMicros() {
           return new Promise((answer) => {
             const onData = (chunk: Buffer) => {

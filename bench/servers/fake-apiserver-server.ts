@@ -8,4 +8,9 @@ fake.seed(clusterObjects())
 fake.seed(trafficObjects())
 await fake.start()
 process.stdout.write(`listening ${new URL(fake.url).port}\n`)
+// SIGUSR1: history compacted and watches dropped, so every watch resumes into 410 Gone and re-lists.
+process.on('SIGUSR1', () => {
+  fake.compact()
+  fake.dropWatches()
+})
 process.on('SIGTERM', () => void fake.stop().then(() => process.exit(0)))

@@ -3,7 +3,8 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import { CACHED_RESOURCES } from '../contract/registry.ts'
 import { KINDS } from '../model/kinds.ts'
-import { KubeHttpError, listPages } from '../cluster/kube-client.ts'
+import { KubeHttpError, listTextPages } from '../cluster/kube-client.ts'
+import { LoopPacer } from '../cluster/loop-pacer.ts'
 import type { KubeObject } from '../model/types.ts'
 import type { Manifest } from './manifests.ts'
 
@@ -56,8 +57,13 @@ async function listServed(kc: KubeConfig, paths: readonly string[], namespace: s
 
 async function listAll(kc: KubeConfig, path: string, progress: (count: number) => void = () => {}, params: Record<string, string> = {}): Promise<KubeObject[]> {
   const objects: KubeObject[] = []
-  for await (const page of listPages<KubeObject>(kc, path, 500, params)) {
-    objects.push(...(page.items ?? []))
+  // Item by item, yielding between slices: the report writer scans with this inside the webhook's process.
+  const pacer = new LoopPacer()
+  for await (const page of listTextPages(kc, path, 500, params)) {
+    for (const text of page.items) {
+      if (pacer.due()) await pacer.pause()
+      objects.push(JSON.parse(text) as KubeObject)
+    }
     progress(objects.length)
   }
   return objects

@@ -27,6 +27,8 @@ export interface ClusterCacheOptions {
   logger: Logger
   staleAfterMs?: number
   pageSize?: number
+  /** Longest run of (re-)list work between two turns of the event loop, ms (default 0.5). */
+  sliceMs?: number
   backoff?: { initialMs: number; maxMs: number }
   liveness?: Pick<LivenessOptions, 'periodMs' | 'timeoutMs' | 'deadAfterMs' | 'onVersion'>
   watchSeconds?: () => number
@@ -61,6 +63,7 @@ export class ClusterCache implements ClusterView, NamespaceDirectory {
           ...(optional ? { optional } : {}),
           logger: options.logger,
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+          ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}),
           ...(options.backoff ? { backoff: options.backoff } : {}),
           ...(options.watchSeconds ? { watchSeconds: options.watchSeconds } : {}),
         }),

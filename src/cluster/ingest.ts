@@ -3,14 +3,15 @@
 import { apiGroupOf } from '../model/api-group.ts'
 import type { KubeObject } from '../model/types.ts'
 import { namespaceInfo } from '../model/namespaces.ts'
-import { hpaRecord, pdbRecord, type HpaRecord, type PdbRecord } from './disruption-records.ts'
-import { servicePorts, serviceRecord, type ServiceRecord } from './service-records.ts'
-import { shared, workloadRecord, type WorkloadRecord } from './records.ts'
-import { nodeRecord, type NodeRecord } from '../scheduling/node-record.ts'
-import { grantRecord, ingressRecord, routeRecord, type GrantRecord, type IngressRecord, type RouteRecord } from './routes.ts'
+import type { Entry } from './entry.ts'
+import { hpaRecord, pdbRecord } from './disruption-records.ts'
+import { servicePorts, serviceRecord } from './service-records.ts'
+import { shared, workloadRecord } from './records.ts'
+import { nodeRecord } from '../scheduling/node-record.ts'
+import { grantRecord, ingressRecord, routeRecord } from './routes.ts'
 import { ClusterStore } from './store.ts'
-import { monitorRecord, type MonitorRecord } from './monitors.ts'
-import { targetGroupBindingRecord, type TargetGroupBindingRecord } from './load-balancers.ts'
+import { monitorRecord } from './monitors.ts'
+import { targetGroupBindingRecord } from './load-balancers.ts'
 import { KIND_NAMES, KINDS } from '../model/kinds.ts'
 
 /** The kinds the cache can hold, with the API group each belongs to (the kind registry's). */
@@ -22,13 +23,16 @@ export const OTHER_POD_OWNERS: Record<string, string> = { Job: 'batch', CronJob:
 /** Puts `object` into the store as its lean record, or takes it out when it has none (a Pod its owner stands for). */
 export function ingest(store: ClusterStore, kind: string, object: KubeObject): void {
   const entry = toEntry(kind, object)
-  if (entry) put(store, entry)
+  if (entry) putEntry(store, entry)
   else forget(store, kind, object)
 }
 
 export function forget(store: ClusterStore, kind: string, object: KubeObject): void {
-  const namespace = object.metadata?.namespace ?? ''
-  const name = object.metadata?.name ?? ''
+  forgetKey(store, kind, object.metadata?.namespace ?? '', object.metadata?.name ?? '')
+}
+
+/** Takes the record of `kind` stored under `namespace` ('' for cluster-scoped kinds) and `name` out of the store. */
+export function forgetKey(store: ClusterStore, kind: string, namespace: string, name: string): void {
   if (kind === 'Namespace') store.deleteNamespace(name)
   else if (kind === 'Service') store.deleteService(namespace, name)
   else if (kind === 'Node') store.deleteNode(name)
@@ -54,21 +58,6 @@ export function storeFrom(objects: Iterable<KubeObject>, defaultNamespace = 'def
   return store
 }
 
-/** A listed object reduced to what the store keeps, so a re-list holds lean records, not pages. */
-export type Entry =
-  | { kind: 'Namespace'; info: ReturnType<typeof namespaceInfo> }
-  | { kind: 'Service'; record: ServiceRecord }
-  | { kind: 'ServicePorts'; namespace: string; name: string; ports: ServiceRecord['ports']; externalName: boolean }
-  | { kind: 'Ingress'; record: IngressRecord }
-  | { kind: 'Node'; record: NodeRecord }
-  | { kind: 'Route'; record: RouteRecord }
-  | { kind: 'ReferenceGrant'; record: GrantRecord }
-  | { kind: 'TargetGroupBinding'; record: TargetGroupBindingRecord }
-  | { kind: 'PodDisruptionBudget'; record: PdbRecord }
-  | { kind: 'HorizontalPodAutoscaler'; record: HpaRecord }
-  | { kind: 'Monitor'; record: MonitorRecord }
-  | { kind: 'Workload'; record: WorkloadRecord }
-
 export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   if (kind === 'Namespace') return { kind, info: namespaceInfo(object) }
   if (kind === 'Service') {
@@ -92,13 +81,8 @@ export function toEntry(kind: string, object: KubeObject): Entry | undefined {
   return record ? { kind: 'Workload', record: shared(record) } : undefined
 }
 
-/** Swaps every record of `kind` for `entries` in one synchronous step: no review sees a half-filled kind. */
-export function replaceKind(store: ClusterStore, kind: string, entries: Entry[]): void {
-  store.clearKind(kind)
-  for (const entry of entries) put(store, entry)
-}
-
-function put(store: ClusterStore, entry: Entry): void {
+/** Stores one entry, replacing the record of the same kind and name. */
+export function putEntry(store: ClusterStore, entry: Entry): void {
   if (entry.kind === 'Namespace') store.putNamespace(entry.info)
   else if (entry.kind === 'Service') store.putService(entry.record)
   else if (entry.kind === 'ServicePorts') store.putServicePorts(entry.namespace, entry.name, entry.ports, entry.externalName)

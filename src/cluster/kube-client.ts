@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { ListItemSplitter } from './list-items.ts'
 
 export class KubeHttpError extends Error {
   readonly statusCode: number
@@ -36,6 +37,17 @@ export async function getJson<T>(kc: KubeConfig, path: string, timeoutMs = 30_00
  * any status but 2xx (409 Conflict, 404 Not Found… are the caller's to handle).
  */
 export async function requestJson<T>(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+  const chunks: string[] = []
+  return exchange(kc, method, path, body, timeoutMs, { write: (chunk) => chunks.push(chunk), end: () => JSON.parse(chunks.join('')) as T })
+}
+
+/** Where a 2xx answer's text goes as it arrives; end() makes the result (and may throw: invalid JSON). */
+interface BodySink<T> {
+  write(chunk: string): void
+  end(): T
+}
+
+async function exchange<T>(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, timeoutMs: number, sink: BodySink<T>): Promise<T> {
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw new Error('kubeconfig has no current cluster')
   const url = new URL(path, cluster.server)
@@ -47,15 +59,27 @@ export async function requestJson<T>(kc: KubeConfig, method: 'GET' | 'POST' | 'P
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest
   return new Promise<T>((resolve, reject) => {
     const req = send(url, options, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
+      const status = res.statusCode ?? 0
+      const ok = status >= 200 && status <= 299
+      let failure: unknown
+      let errorText = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        if (!ok) errorText = (errorText + chunk).slice(0, 64 * 1024)
+        else if (failure === undefined) {
+          try {
+            sink.write(chunk)
+          } catch (error) {
+            failure = error
+          }
+        }
+      })
       res.on('error', reject)
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const status = res.statusCode ?? 0
-        if (status < 200 || status > 299) return reject(new KubeHttpError(status, `${method} ${url.pathname}: HTTP ${status}: ${text.slice(0, 200)}`, text))
+        if (!ok) return reject(new KubeHttpError(status, `${method} ${url.pathname}: HTTP ${status}: ${errorText.slice(0, 200)}`, errorText))
         try {
-          resolve(JSON.parse(text) as T)
+          if (failure !== undefined) throw failure
+          resolve(sink.end())
         } catch (error) {
           reject(new Error(`${method} ${url.pathname}: invalid JSON: ${(error as Error).message}`))
         }
@@ -80,6 +104,27 @@ export async function* listPages<T>(kc: KubeConfig, path: string, pageSize = 500
     const page = await getJson<ListPage<T>>(kc, `${path}?${query}`)
     yield page
     token = page.metadata?.continue || undefined
+  } while (token)
+}
+
+/** A list page whose items are still JSON text: the reader parses them one by one (list-items.ts). */
+export interface ListTextPage {
+  metadata?: { resourceVersion?: string; continue?: string }
+  items: string[]
+}
+
+/** Every page of a paginated list as listPages reads them, but split into item texts as the bytes arrive, never parsed whole. */
+export async function* listTextPages(kc: KubeConfig, path: string, pageSize = 500, params: Record<string, string> = {}): AsyncGenerator<ListTextPage> {
+  let token: string | undefined
+  do {
+    const query = new URLSearchParams({ ...params, limit: String(pageSize), ...(token ? { continue: token } : {}) })
+    const splitter = new ListItemSplitter()
+    const { head, items } = await exchange(kc, 'GET', `${path}?${query}`, undefined, 30_000, {
+      write: (chunk) => splitter.write(chunk),
+      end: () => splitter.end<{ metadata?: ListTextPage['metadata'] }>(),
+    })
+    yield { ...(head.metadata ? { metadata: head.metadata } : {}), items }
+    token = head.metadata?.continue || undefined
   } while (token)
 }
 

@@ -11,6 +11,7 @@ import type { ServicePort, ServiceRecord } from './service-records.ts'
 import type { WorkloadRecord } from './records.ts'
 import type { GrantRecord, IngressRecord, RouteRecord } from './routes.ts'
 import type { TargetGroupBindingRecord } from './load-balancers.ts'
+import type { Entry } from './entry.ts'
 
 type Holders = WorkloadRecord | Set<WorkloadRecord>
 
@@ -71,9 +72,20 @@ export class NamespaceIndex {
     for (const key in record.labels) this.unlink(`${key}=${record.labels[key]}`, record)
   }
 
-  clearKind(kind: string): void {
-    for (const record of [...(this.workloads.get(kind)?.values() ?? [])]) this.removeWorkload(kind, record.name)
-    this.workloads.delete(kind)
+  /** Every record of one kind in this namespace, as the store was given it (ClusterStore.entries). */
+  *entries(kind: string, namespace: string): Generator<Entry> {
+    if (kind === 'Service') {
+      for (const record of this.services.values()) yield { kind, record }
+      for (const [name, { ports, externalName }] of this.portsOnly) yield { kind: 'ServicePorts', namespace, name, ports, externalName }
+    } else if (kind === 'Ingress') for (const record of this.ingresses.values()) yield { kind, record }
+    else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
+      for (const record of this.routes.values()) if (record.kind === kind) yield { kind: 'Route', record }
+    } else if (kind === 'ReferenceGrant') for (const record of this.grants.values()) yield { kind, record }
+    else if (kind === 'TargetGroupBinding') for (const record of this.targetGroupBindings.values()) yield { kind, record }
+    else if (kind === 'PodDisruptionBudget') for (const record of this.pdbs.values()) yield { kind, record }
+    else if (kind === 'HorizontalPodAutoscaler') {
+      for (const held of this.hpaByTarget.values()) for (const record of Array.isArray(held) ? held : [held]) yield { kind, record }
+    } else for (const record of this.workloads.get(kind)?.values() ?? []) yield { kind: 'Workload', record }
   }
 
   putHpa(record: HpaRecord): void {
@@ -95,11 +107,6 @@ export class NamespaceIndex {
       this.hpaCount--
       return
     }
-  }
-
-  clearHpas(): void {
-    this.hpaByTarget.clear()
-    this.hpaCount = 0
   }
 
   get hpas(): number {
@@ -125,11 +132,6 @@ export class NamespaceIndex {
     for (const service of albServices(old)) this.albIngressesByService?.remove(service, name)
   }
 
-  clearIngresses(): void {
-    this.ingresses.clear()
-    this.albIngressesByService = undefined
-  }
-
   /** The Ingresses of class alb that send traffic to `service`, in name order. */
   albIngressesTo(service: string): readonly IngressRecord[] {
     return this.albIngressesByService?.get(service) ?? NONE
@@ -146,11 +148,6 @@ export class NamespaceIndex {
     if (!old) return
     this.targetGroupBindings.delete(name)
     this.bindingsByService?.remove(old.service, name)
-  }
-
-  clearTargetGroupBindings(): void {
-    this.targetGroupBindings.clear()
-    this.bindingsByService = undefined
   }
 
   /** The TargetGroupBindings whose serviceRef names `service`, in name order. */

@@ -8,16 +8,19 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from '../log/log.ts'
 import type { KubeObject } from '../model/types.ts'
 import { forbiddenMessage } from './forbidden.ts'
-import { forget, ingest, replaceKind, toEntry, type Entry } from './ingest.ts'
-import { KubeHttpError, listPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
+import type { Entry } from './entry.ts'
+import { forget, ingest, toEntry } from './ingest.ts'
+import { KubeHttpError, listTextPages, watchOnce, WatchError, type WatchEvent } from './kube-client.ts'
+import { LoopPacer } from './loop-pacer.ts'
+import { replaceKindInSlices } from './relist.ts'
 import type { ClusterStore } from './store.ts'
 
 /** Where a reflector keeps what it lists and watches: the cluster store (storeTarget), or a holder of its own. */
 export interface ReflectorTarget<E = unknown> {
   /** The form kept of a listed object; undefined: not kept. Listed pages are reduced to these as they come. */
   entry(object: KubeObject): E | undefined
-  /** Everything of the kind, after a (re)list. */
-  replace(entries: E[]): void
+  /** Everything of the kind, after a (re)list; may take several turns of the event loop (pacer). */
+  replace(entries: E[], pacer: LoopPacer): void | Promise<void>
   upsert(object: KubeObject): void
   remove(object: KubeObject): void
 }
@@ -26,7 +29,7 @@ export interface ReflectorTarget<E = unknown> {
 export function storeTarget(store: ClusterStore, kind: string): ReflectorTarget {
   return {
     entry: (object) => toEntry(kind, object),
-    replace: (entries) => replaceKind(store, kind, entries as Entry[]),
+    replace: (entries, pacer) => replaceKindInSlices(store, kind, entries as Entry[], pacer),
     upsert: (object) => ingest(store, kind, object),
     remove: (object) => forget(store, kind, object),
   }
@@ -70,6 +73,8 @@ export interface ReflectorOptions {
   absentRecheckMs?: number
   logger: Logger
   pageSize?: number
+  /** Longest run of list work between two turns of the event loop, ms (LoopPacer; 0: yield after every object). */
+  sliceMs?: number
   backoff?: { initialMs: number; maxMs: number }
   /** Server-side watch length, seconds; default 240–360, jittered per watch. */
   watchSeconds?: () => number
@@ -78,6 +83,14 @@ export interface ReflectorOptions {
 class Gone extends Error {}
 /** None of the paths is served, for an optional kind. */
 class Absent extends Error {}
+
+function parseItem(text: string, path: string): KubeObject {
+  try {
+    return JSON.parse(text) as KubeObject
+  } catch (error) {
+    throw new Error(`GET ${path}: invalid JSON in a list item: ${(error as Error).message}`)
+  }
+}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -134,7 +147,7 @@ export class Reflector {
       }
     }
     if (!optional) throw new Error(`the API server serves none of ${paths.join(', ')}`)
-    target.replace([])
+    await target.replace([], new LoopPacer(this.options.sliceMs))
     this.state.path = undefined
     this.state.absent = true
     throw new Absent(`not served: ${paths.join(', ')}`)
@@ -144,11 +157,14 @@ export class Reflector {
     const { kc, target, pageSize = 500, params } = this.options
     const entries: unknown[] = []
     let resourceVersion = ''
+    // Pages arrive as item texts: each object is parsed and reduced on its own, in slices (loop-pacer.ts).
+    const pacer = new LoopPacer(this.options.sliceMs)
     try {
-      for await (const page of listPages<KubeObject>(kc, path, pageSize, params)) {
+      for await (const page of listTextPages(kc, path, pageSize, params)) {
         if (this.abort.signal.aborted) break
-        for (const item of page.items ?? []) {
-          const entry = target.entry(item)
+        for (const text of page.items) {
+          if (pacer.due()) await pacer.pause()
+          const entry = target.entry(parseItem(text, path))
           if (entry !== undefined) entries.push(entry)
         }
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
@@ -156,7 +172,7 @@ export class Reflector {
     } catch (error) {
       throw error instanceof KubeHttpError && error.statusCode === 403 ? new KubeHttpError(403, forbiddenMessage('list', path, error.apiMessage)) : error
     }
-    target.replace(entries)
+    await target.replace(entries, pacer)
     if (this.lists++ > 0) this.state.relists++
     return resourceVersion
   }

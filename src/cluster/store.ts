@@ -13,6 +13,7 @@ import type { ServiceInfo, ServicePort, ServiceRecord } from './service-records.
 import type { WorkloadRecord } from './records.ts'
 import type { TargetGroupBindingRecord } from './load-balancers.ts'
 import type { ClusterView } from './view.ts'
+import type { Entry } from './entry.ts'
 
 import { NamespaceIndex } from './namespace-index.ts'
 import { NONE } from './grouped-by-name.ts'
@@ -190,29 +191,16 @@ export class ClusterStore implements NamespaceDirectory, ClusterView {
     this.namespaceInfo.delete(name)
   }
 
-  /** Drops every record of one kind ('Service', 'Namespace' or a workload kind) before a re-list. */
-  clearKind(kind: string): void {
-    if (kind === 'Namespace') return this.namespaceInfo.clear()
-    if (kind === 'Node') return this.nodeRecords.clear()
-    if (kind === 'ServiceMonitor' || kind === 'PodMonitor') {
-      for (const [key, monitor] of this.monitorRecords) if (monitor.kind === kind) this.monitorRecords.delete(key)
-      return
-    }
-    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') for (const [key, route] of this.crossNamespaceRoutes) if (route.kind === kind) this.crossNamespaceRoutes.delete(key)
-    for (const [name, index] of this.namespaces) {
-      if (kind === 'Service') {
-        index.services.clear()
-        index.portsOnly.clear()
-      } else if (kind === 'Ingress') index.clearIngresses()
-      else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') {
-        for (const [key, route] of index.routes) if (route.kind === kind) index.routes.delete(key)
-      } else if (kind === 'ReferenceGrant') index.grants.clear()
-      else if (kind === 'TargetGroupBinding') index.clearTargetGroupBindings()
-      else if (kind === 'PodDisruptionBudget') index.pdbs.clear()
-      else if (kind === 'HorizontalPodAutoscaler') index.clearHpas()
-      else index.clearKind(kind)
-      if (index.empty) this.namespaces.delete(name)
-    }
+  /**
+   * Every record of one kind ('Service', 'Namespace', 'Node', a workload kind…) as the store was given
+   * it: a re-list deletes those it no longer lists. Safe to iterate across awaits while records come and go.
+   */
+  *entries(kind: string): Generator<Entry> {
+    if (kind === 'Namespace') for (const info of this.namespaceInfo.values()) yield { kind, info }
+    else if (kind === 'Node') for (const record of this.nodeRecords) yield { kind, record }
+    else if (kind === 'ServiceMonitor' || kind === 'PodMonitor') {
+      for (const record of this.monitorRecords.values()) if (record.kind === kind) yield { kind: 'Monitor', record }
+    } else for (const [namespace, index] of this.namespaces) yield* index.entries(kind, namespace)
   }
 
   unavailable(): string | undefined {

@@ -75,7 +75,10 @@ t.test('initial list: lean records, paginated, without what controllers derive',
   t.same([...cache.services('shop')].map((s) => s.name), ['web'], 'Services without a selector are not kept')
   t.same(cache.get('shop')?.labels, { 'hitless.dev/mode': 'audit' })
   t.ok(fake.requests.some((r) => r.path === '/api/v1/pods' && r.query['continue'] === '2'), 'lists are paginated')
-  const watch = fake.requests.find((r) => r.path === '/api/v1/services' && r.query['watch'] === 'true')
+  // Each watch opens after its kind's list, which may be the last one synced: wait (bounded) for it.
+  const serviceWatch = (r: { path: string; query: Record<string, string> }) => r.path === '/api/v1/services' && r.query['watch'] === 'true'
+  await eventually(t, () => fake.requests.some(serviceWatch), 'a watch follows the list')
+  const watch = fake.requests.find(serviceWatch)
   t.match(watch?.query, { resourceVersion: /^\d+$/, allowWatchBookmarks: 'true' }, 'then watches from the list version')
 })
 

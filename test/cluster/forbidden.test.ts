@@ -56,7 +56,8 @@ t.test('list refused: not ready, the verb, the resource and the ClusterRole in /
   fake.heal(DEPLOYMENTS)
   await eventually(t, () => cache.readiness().ready, 'ready once RBAC allows it')
   t.ok(lines.some((l) => l['msg'] === 'cluster cache: RBAC allows it now' && l['kind'] === 'Deployment'))
-  t.same(cache.readiness().reasons, [])
+  // Ready comes with the last list; each watch opens after its list: wait (bounded) for them too.
+  await eventually(t, () => cache.readiness().reasons.length === 0, 'no reason left once every watch is open')
 })
 
 t.test('watch refused after the list: the verb is watch', async (t) => {

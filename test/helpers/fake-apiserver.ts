@@ -106,6 +106,12 @@ export class FakeApiServer {
     this.compactedBelow = this.rv
   }
 
+  /** Replaces everything served by `objects` with no watch events, as if it had changed while nobody watched. */
+  reseed(objects: Iterable<KubeObject>): void {
+    for (const collection of this.collections.values()) collection.objects.clear()
+    this.seed(objects)
+  }
+
   add(object: KubeObject): void {
     this.record(this.collectionOf(object).objects.has(keyOf(object)) ? 'MODIFIED' : 'ADDED', object)
   }

@@ -8,7 +8,7 @@ import type { ReviewEnvironment } from './engine/judge.ts'
 import type { Policy } from './engine/policy.ts'
 import { AdmissionBudget, type BudgetLimits } from './http/admission-budget.ts'
 import { TIMEOUTS } from './http/connections.ts'
-import { mayPoison, structureProblem } from './http/json-body.ts'
+import { structureProblem } from './http/json-body.ts'
 import { probeAnswer, type Readiness } from './http/probes.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { TLS_SETTINGS } from './tls/policy.ts'
@@ -91,20 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       metrics.refused('too-complex')
       return done(Object.assign(new Error(`body too complex: ${problem}`), { statusCode: 413 }), undefined)
     }
-    const text = (body as Buffer).toString('utf8')
-    // The guard's regular expressions cost more than the parse of a review's keys: a body that cannot
-    // spell either key (no \u escape, neither word) is parsed plainly; anything else, and any body
-    // JSON.parse refuses (BOM, empty, malformed), goes through Fastify's guarded parser as before.
-    if (!mayPoison(body as Buffer)) {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        return parseJson(request, text, done)
-      }
-      return done(null, parsed)
-    }
-    parseJson(request, text, done)
+    parseJson(request, (body as Buffer).toString('utf8'), done)
   })
 
   // Shed load before memory runs out (see AdmissionBudget), and refuse bodies over the limit before

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import fastJsonPatch from 'fast-json-patch'
-import { mayPoison } from '../src/http/json-body.ts'
 import { testApp } from './helpers/app.ts'
 import { admissionReview, decodePatch, FIXTURES, loadYaml } from './helpers/objects.ts'
 
@@ -125,8 +124,7 @@ t.test('bad input gets a clear 4xx answer, never a crash or a 5xx', async (t) =>
 
   const proto = await post('{"__proto__": {"allowed": true}, "kind": "AdmissionReview"}')
   t.equal(proto.statusCode, 400, 'prototype poisoning is refused')
-  // Spelled with escapes, the keys are still found: plain JSON.parse is only for bodies that cannot
-  // spell them. Each body is a whole review that would otherwise be judged and answered 200.
+  // Spelled with escapes too; each body is a whole review that would otherwise be judged and answered 200.
   const review = JSON.stringify(admissionReview(deployment, { uid: 'p2' }))
   for (const [key, value] of [['\\u005f_proto__', '{"x":1}'], ['__proto__', '{"x":1}'], ['constructor', '{"prototype":{"x":1}}'], ['c\\u006fnstructor', '{"prototype":{"x":1}}']]) {
     const poisoned = await post(review.replace('"metadata":{', `"metadata":{"${key}":${value},`))
@@ -137,7 +135,6 @@ t.test('bad input gets a clear 4xx answer, never a crash or a 5xx', async (t) =>
   escaped.metadata.annotations = { note: 'a <b> & constructor' }
   const withEscapes = JSON.stringify(admissionReview(escaped, { uid: 'e1' })).replaceAll('<', '\\u003c').replaceAll('&', '\\u0026')
   t.match((await post(withEscapes)).json().response, { uid: 'e1' }, 'escapes and the word in values are reviews like any other')
-  t.ok(mayPoison(Buffer.from('{"a":"\\u0041"}')) && mayPoison(Buffer.from('{"__proto__":1}')) && !mayPoison(Buffer.from('{"a":"b"}')), 'mayPoison')
 
   const wrongMethod = await app.inject({ method: 'GET', url: '/validate' })
   t.equal(wrongMethod.statusCode, 404)

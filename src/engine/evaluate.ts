@@ -14,6 +14,7 @@ import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from '../model/types.ts'
 import { groupOfKind } from '../model/kinds.ts'
+import { servingSlotsOnce } from '../rules/serving.ts'
 
 /** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
 export const APPROVAL_RULE = 'exemption-approval'
@@ -140,6 +141,10 @@ function evaluateDelete(review: ReviewInput, policy: Policy, context: Evaluation
 }
 
 export function evaluate(review: ReviewInput, policy: Policy, context: EvaluationContext = { now: new Date() }): Evaluation {
+  return servingSlotsOnce(() => evaluateOnce(review, policy, context))
+}
+
+function evaluateOnce(review: ReviewInput, policy: Policy, context: EvaluationContext): Evaluation {
   if (review.operation === 'DELETE') return evaluateDelete(review, policy, context)
   const skipped = skipReason(review, policy.controllers.trusted)
   if (skipped !== undefined || !review.object) return { findings: [], patch: [], notices: [], skipped: skipped ?? 'no object' }

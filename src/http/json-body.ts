@@ -44,12 +44,3 @@ export function structureProblem(body: Uint8Array, limits: StructureLimits = DEF
   }
   return undefined
 }
-
-/**
- * Whether JSON text could hold a `__proto__` or `constructor` key: an object key can only spell one
- * with the word itself or with \u escapes (JSON's other escapes stand for punctuation and spaces).
- * Bodies without any of the three are safe to parse with plain JSON.parse.
- */
-export function mayPoison(body: Buffer): boolean {
-  return body.includes('\\u') || body.includes('__proto__') || body.includes('constructor')
-}

@@ -90,7 +90,36 @@ function servicesOf(review: ReviewInput & { object: KubeObject }, template: PodT
   return { clients, evidence, scrapedOnly: selecting.length > 0 && clients.length === 0, knowsNamespace: holdsServices && !lacking, ...(lacking ? { lacking } : {}) }
 }
 
+// Six rules ask for a review's serving slots; within one evaluation (servingSlotsOnce) they are worked
+// out once per pod spec, object and settings, and shared (nobody changes them). Outside one, nothing is
+// kept: a later call may see other Services or settings.
+interface Remembered {
+  object: KubeObject
+  settings: RuleSettings
+  slots: ServingSlot[]
+}
+let remembered: WeakMap<object, Remembered> | undefined
+
+/** Runs `evaluation` with serving slots remembered until it returns. */
+export function servingSlotsOnce<T>(evaluation: () => T): T {
+  const outer = remembered
+  remembered = new WeakMap()
+  try {
+    return evaluation()
+  } finally {
+    remembered = outer
+  }
+}
+
 export function servingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): ServingSlot[] {
+  const known = remembered?.get(template.spec)
+  if (known && known.object === review.object && known.settings === settings) return known.slots
+  const slots = workOutServingSlots(review, template, settings)
+  remembered?.set(template.spec, { object: review.object, settings, slots })
+  return slots
+}
+
+function workOutServingSlots(review: ReviewInput & { object: KubeObject }, template: PodTemplate, settings: RuleSettings): ServingSlot[] {
   const all = longRunningContainers(template)
   const ignored = ({ container }: ContainerSlot) => settings.ignoreContainers.has(container.name)
   const candidates = all.filter((slot) => !ignored(slot))

@@ -124,6 +124,17 @@ t.test('bad input gets a clear 4xx answer, never a crash or a 5xx', async (t) =>
 
   const proto = await post('{"__proto__": {"allowed": true}, "kind": "AdmissionReview"}')
   t.equal(proto.statusCode, 400, 'prototype poisoning is refused')
+  // Spelled with escapes too; each body is a whole review that would otherwise be judged and answered 200.
+  const review = JSON.stringify(admissionReview(deployment, { uid: 'p2' }))
+  for (const [key, value] of [['\\u005f_proto__', '{"x":1}'], ['__proto__', '{"x":1}'], ['constructor', '{"prototype":{"x":1}}'], ['c\\u006fnstructor', '{"prototype":{"x":1}}']]) {
+    const poisoned = await post(review.replace('"metadata":{', `"metadata":{"${key}":${value},`))
+    t.equal(poisoned.statusCode, 400, `a "${key}" key is refused`)
+    t.match(poisoned.json(), { error: /^malformed JSON/ })
+  }
+  const escaped = structuredClone(deployment)
+  escaped.metadata.annotations = { note: 'a <b> & constructor' }
+  const withEscapes = JSON.stringify(admissionReview(escaped, { uid: 'e1' })).replaceAll('<', '\\u003c').replaceAll('&', '\\u0026')
+  t.match((await post(withEscapes)).json().response, { uid: 'e1' }, 'escapes and the word in values are reviews like any other')
 
   const wrongMethod = await app.inject({ method: 'GET', url: '/validate' })
   t.equal(wrongMethod.statusCode, 404)

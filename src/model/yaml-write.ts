@@ -65,7 +65,21 @@ function hasAmbiguousString(node: unknown): boolean {
  * timestamps; where a string is still ambiguous (1_000), the `yaml` library's writer above.
  */
 export function snippetYaml(node: unknown): string {
-  if (hasAmbiguousString(node)) return toYaml(node, { indent: 2, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()
-  return dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd()
+  // Every review of the same workload asks for the same snippets, and writing one costs more than all
+  // the rules' checks of a review together (BENCHMARKS.md, CPU per review): they are kept by their
+  // JSON, which names the value exactly (snippets are built from JSON values: the review's and literals).
+  const key = JSON.stringify(node)
+  let yaml = snippets.get(key)
+  if (yaml === undefined) {
+    yaml = hasAmbiguousString(node)
+      ? toYaml(node, { indent: 2, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()
+      : dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd()
+    if (snippets.size >= MAX_SNIPPETS) snippets.clear()
+    snippets.set(key, yaml)
+  }
+  return yaml
 }
+/** Bounded: a hostile stream of distinct workloads costs a clear now and then, never memory. */
+const MAX_SNIPPETS = 2_000
+const snippets = new Map<string, string>()
 

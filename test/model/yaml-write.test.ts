@@ -32,3 +32,10 @@ t.test('every document hitless writes reads the same in YAML 1.1 and 1.2', async
     t.same(JSON.parse(JSON.stringify(read)), JSON.parse(JSON.stringify(json)), name)
   }
 })
+
+t.test('snippets are kept by their JSON: the same value gives the same text, a value that differs only in type its own', async (t) => {
+  for (let round = 0; round < 2; round++) {
+    t.equal(snippetYaml({ spec: { a: '1_000', b: 'on' } }), 'spec:\n  a: "1_000"\n  b: "on"', `strings, round ${round + 1}`)
+    t.equal(snippetYaml({ spec: { a: 1000, b: true } }), 'spec:\n  a: 1000\n  b: true', `number and boolean, round ${round + 1}`)
+  }
+})

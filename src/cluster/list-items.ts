@@ -3,13 +3,7 @@
 // may yield to the event loop between them (reflector.ts). Only the structure is tracked here (strings,
 // escapes, nesting); JSON.parse still validates every item and the rest of the list.
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
-const COMMA = 0x2c
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../model/json-bytes.ts'
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 
@@ -46,12 +40,12 @@ export class ListItemSplitter {
       }
       if (c === QUOTE) {
         this.inString = true
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         if (this.inItems && this.depth === 2) {
-          if (c !== OPEN_BRACE) throw new Error('list item is not an object')
+          if (c !== OPEN_OBJECT) throw new Error('list item is not an object')
           this.inItem = true
           itemFrom = i
-        } else if (!this.inItems && this.depth === 1 && c === OPEN_BRACKET) {
+        } else if (!this.inItems && this.depth === 1 && c === OPEN_ARRAY) {
           this.head += chunk.slice(headFrom, i + 1)
           headFrom = i + 1
           if (/"items"\s*:\s*\[$/.test(this.head)) {
@@ -60,7 +54,7 @@ export class ListItemSplitter {
           }
         }
         this.depth++
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         if (--this.depth < 0) throw new Error('unbalanced JSON')
         if (this.inItem && this.depth === 2) {
           this.itemPieces.push(chunk.slice(itemFrom, i + 1))

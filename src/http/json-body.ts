@@ -3,6 +3,8 @@
 // values and nesting, outside strings, and refuses a body past the limits before anything is built.
 // Real AdmissionReviews (a Deployment with managedFields, a Service) stay far below them.
 
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../model/json-bytes.ts'
+
 export interface StructureLimits {
   /** Objects and arrays in one body. */
   maxContainers: number
@@ -14,13 +16,6 @@ export interface StructureLimits {
 
 export const DEFAULT_STRUCTURE_LIMITS: StructureLimits = { maxContainers: 250_000, maxValues: 1_000_000, maxDepth: 128 }
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_OBJECT = 0x7b
-const OPEN_ARRAY = 0x5b
-const CLOSE_OBJECT = 0x7d
-const CLOSE_ARRAY = 0x5d
-const COMMA = 0x2c
 
 /** Why the body is too complex to parse, or undefined. Malformed JSON is left to the parser. */
 export function structureProblem(body: Uint8Array, limits: StructureLimits = DEFAULT_STRUCTURE_LIMITS): string | undefined {

@@ -160,20 +160,24 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   if (refusal) findings.push({ rule: APPROVAL_RULE, action: 'deny', object, ...refusal })
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object
+  // The review as the next rule sees it: a new one only after a mutate rule changed the object.
+  let judged: ReviewInput & { object: KubeObject } = { ...review, object: working }
   const memo = new ReviewMemo()
   for (const { rule, action, options } of policy.rules) {
-    const found = rule.check({ review: { ...review, object: working }, original: review.object, options, settings: policy.settings, memo }).map((finding) => {
+    const raw = rule.check({ review: judged, original: review.object, options, settings: policy.settings, memo })
+    // Most rules find nothing in most reviews: nothing more is built for them.
+    if (raw.length === 0) continue
+    const found: Finding[] = []
+    for (const finding of raw) {
       const exemption = exemptions.verdictFor(rule.id, finding.container)
       const capped = finding.atMostWarn && action === 'deny' ? 'warn' : action
-      return { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }
-    })
-    // A patch is only written when every number in it is one the API server takes: defence in depth
-    // against a rule computing from hostile input (a finding that cannot be fixed safely stays, unfixed).
-    for (const [i, finding] of found.entries()) {
-      if (finding.patch && !finding.patch.every((op) => numbersSafe('value' in op ? op.value : undefined))) {
-        const { patch: _unsafe, patchSummary: _summary, ...rest } = finding
-        found[i] = rest
-      }
+      const judgedFinding: Finding = { ...finding, rule: rule.id, action: capped, object, ...(exemption ? { exemption } : {}) }
+      // A patch is only written when every number in it is one the API server takes: defence in depth
+      // against a rule computing from hostile input (a finding that cannot be fixed safely stays, unfixed).
+      if (judgedFinding.patch && !judgedFinding.patch.every((op) => numbersSafe('value' in op ? op.value : undefined))) {
+        const { patch: _unsafe, patchSummary: _summary, ...rest } = judgedFinding
+        found.push(rest)
+      } else found.push(judgedFinding)
     }
     findings.push(...found)
     if (action !== 'mutate') continue
@@ -181,6 +185,7 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
     if (ops.length === 0) continue
     working = copyAlongPaths(working, ops)
     fastJsonPatch.applyPatch(working, ops, false, true)
+    judged = { ...review, object: working }
     patch.push(...ops)
   }
   // The approval this request makes, recorded on the object (record.ts); rules never touch annotations.

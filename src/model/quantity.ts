@@ -126,16 +126,33 @@ export function parseQuantity(value: unknown): number | undefined {
   return nano % 1_000_000_000n === 0n ? Number(nano / 1_000_000_000n) : Number(nano) / 1e9
 }
 
+/**
+ * Milli-units of the quantity strings seen lately: every review of a workload carries the same few
+ * ('250m', '512Mi'), and the exact parse works in BigInt. Bounded in count and in key length: a stream
+ * of distinct strings costs a clear now and then, never memory.
+ */
+const MILLI_CACHE_SIZE = 4096
+const MILLI_CACHE_TEXT = 64
+const milliByText = new Map<string, bigint | undefined>()
+
 /** The quantity in milli-units, exact, as stored after API defaulting (rounded up to 1m); undefined when invalid. */
 export function quantityMilli(value: unknown): bigint | undefined {
+  if (typeof value !== 'string' || value.length > MILLI_CACHE_TEXT) {
+    const q = exact(value)
+    return q ? signed(q, -3) : undefined
+  }
+  if (milliByText.has(value)) return milliByText.get(value)
   const q = exact(value)
-  return q ? signed(q, -3) : undefined
+  const milli = q ? signed(q, -3) : undefined
+  if (milliByText.size >= MILLI_CACHE_SIZE) milliByText.clear()
+  milliByText.set(value, milli)
+  return milli
 }
 
 /** Whole millicores (Quantity.MilliValue: rounded up, away from zero); undefined when invalid. */
 export function cpuMillis(value: unknown): number | undefined {
-  const q = exact(value)
-  return q ? Number(signed(q, -3)) : undefined
+  const milli = quantityMilli(value)
+  return milli === undefined ? undefined : Number(milli)
 }
 
 /** Milli-units to the integer kube-scheduler compares: millicores for cpu, whole units (rounded up) for the rest. */

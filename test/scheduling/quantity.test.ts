@@ -103,3 +103,17 @@ t.test('amounts format exactly for messages', async (t) => {
   t.equal(formatSchedulerUnits('nvidia.com/gpu', 1024), '1024', 'counts take no suffix')
   for (const text of ['64Gi', '2G', '1536Ki', '1500k', '1023']) t.equal(formatSchedulerUnits('memory', schedulerUnits('memory', text)!), text, `${text} round-trips`)
 })
+
+t.test('quantityMilli answers the same for a string seen before, a long one and after the memo is full', async (t) => {
+  for (let round = 0; round < 2; round++) {
+    t.equal(quantityMilli('250m'), 250n)
+    t.equal(quantityMilli('1.5e-3'), 2n)
+    t.equal(quantityMilli('12x'), undefined, 'invalid stays invalid')
+    t.equal(cpuMillis('250m'), 250)
+  }
+  const long = `${'0'.repeat(100)}1`
+  t.equal(quantityMilli(long), 1000n, 'a long string is parsed, not kept')
+  for (let i = 0; i < 5000; i++) quantityMilli(`${i}m`)
+  t.equal(quantityMilli('4999m'), 4999n)
+  t.equal(quantityMilli('250m'), 250n, 'still right after the memo was cleared')
+})

@@ -22,6 +22,10 @@ if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
 // CPU time when the sources have not changed. Where nothing is writable it quietly does nothing.
 module.enableCompileCache?.()
 
+// Started over an IPC channel (a supervisor, a test runner): the channel must not keep a finished
+// command alive; serve listens for its end (src/server.ts).
+process.channel?.unref()
+
 const source = new URL('../src/cli/main.ts', import.meta.url)
 const { main } = await import(existsSync(source) ? source.href : new URL('../dist/src/cli/main.js', import.meta.url).href)
 const code = await main(process.argv.slice(2))

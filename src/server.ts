@@ -145,7 +145,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
 /** Closes the server on SIGTERM/SIGINT, then exits. */
 export function closeOnSignals(server: RunningServer, logger: Logger, beforeExit: () => void = () => {}): void {
-  const stop = (signal: NodeJS.Signals) => {
+  let stopping = false
+  const stop = (signal: NodeJS.Signals | 'disconnect') => {
+    if (stopping) return
+    stopping = true
     logger.info({ signal }, 'shutting down')
     server.close().then(() => beforeExit()).then(
       () => process.exit(0),
@@ -157,4 +160,7 @@ export function closeOnSignals(server: RunningServer, logger: Logger, beforeExit
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+  // Started by a supervisor over an IPC channel (a test runner, a process manager): when it goes away
+  // without a signal (it was killed itself), close as on SIGTERM instead of living on as an orphan.
+  if (process.channel) process.once('disconnect', () => stop('disconnect'))
 }

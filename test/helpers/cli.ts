@@ -32,7 +32,7 @@ export function runCli(args: string[], options: { stdin?: string; cwd?: string; 
 
 /** Starts a long-running command and resolves once a JSON log line matches. */
 export function startCli(args: string[], ready: (line: Record<string, unknown>) => boolean, options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   const lines: Record<string, unknown>[] = []
   const started = new Promise<Record<string, unknown>>((resolve, reject) => {
     let buffer = ''

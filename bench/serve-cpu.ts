@@ -9,6 +9,8 @@
 // --hitless points at another checkout (a bisect worktree), whose bin/hitless.js is started with
 // this checkout's Node; given several times, every round measures each of them too (before/after in
 // one run). The last line printed is the first one's median µs per review, for `git bisect run`.
+// --rules-off adds this checkout's server once more with every rule off (a config written for it):
+// what the server costs apart from the rules, in the same rounds.
 // Bounded: BENCH_ROUNDS × 2 × BENCH_REQUESTS requests plus a warm-up, each block capped at 20 s.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
@@ -20,6 +22,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createCertificateAuthority, issueServingCertificate } from '../src/tls/certificates.ts'
+import { RULES } from '../src/rules/index.ts'
 import { deploymentUpdateReview } from './lib/deployment-review.ts'
 import { runLoad } from './lib/load.ts'
 import { writeResult } from './lib/report.ts'
@@ -32,7 +35,7 @@ const MAX_SECONDS = 20
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
-const { values } = parseArgs({ options: { hitless: { type: 'string', multiple: true } } })
+const { values } = parseArgs({ options: { hitless: { type: 'string', multiple: true }, 'rules-off': { type: 'boolean', default: false } } })
 const here = fileURLToPath(new URL('..', import.meta.url))
 const checkouts = (values.hitless ?? [here]).map((path) => resolve(path))
 
@@ -106,9 +109,17 @@ try {
   const bareScript = fileURLToPath(new URL('servers/bare-https-server.ts', import.meta.url))
   const bare = await start('bare', (port) => [bareScript, cert, key, String(port)], ca.cert, bodies[0]!)
   const hitless: Server[] = []
+  const serveArgs = (checkout: string, extra: string[]) => (port: number) =>
+    [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', cert, '--tls-key', key, '--log-level', 'info', ...extra]
   for (const [i, checkout] of checkouts.entries()) {
-    const serve = (port: number) => [join(checkout, 'bin/hitless.js'), 'serve', '--cluster', 'off', '--host', '127.0.0.1', '--port', String(port), '--probe-port', '0', '--tls-cert', cert, '--tls-key', key, '--log-level', 'info']
-    hitless.push(await start(checkouts.length > 1 ? `hitless ${i + 1}` : 'hitless', serve, ca.cert, bodies[0]!, checkout))
+    hitless.push(await start(checkouts.length > 1 ? `hitless ${i + 1}` : 'hitless', serveArgs(checkout, []), ca.cert, bodies[0]!, checkout))
+  }
+  let rulesOff: Server | undefined
+  if (values['rules-off']) {
+    const ids = RULES.map((rule) => rule.id)
+    const config = join(dir, 'rules-off.yaml')
+    await writeFile(config, `rules:\n${ids.map((id) => `  ${id}:\n    action: "off"\n`).join('')}`)
+    rulesOff = await start('rules off', serveArgs(here, ['--config', config]), ca.cert, bodies[0]!, here)
   }
 
   const block = async (server: Server, requests: number) => {
@@ -118,7 +129,7 @@ try {
     if (result.errors > 0) throw new Error(`${server.name}: ${result.errors} of ${result.requests} requests failed`)
     return (ticks * 1_000_000) / TICKS_PER_SECOND / result.requests
   }
-  const all = [bare, ...hitless]
+  const all = [bare, ...hitless, ...(rulesOff ? [rulesOff] : [])]
   for (const server of all) await block(server, WARMUP)
 
   // µs per review by server name, one entry per round.
@@ -137,6 +148,11 @@ try {
     const of = checkouts.length > 1 ? ` (${checkouts[i]})` : ''
     console.log(`hitless serve --cluster off CPU µs/review${of}: ${span(rounds.map((r) => r[server.name]!), 0)}`)
     console.log(`ratio bare / hitless${of}: ${span(rounds.map((r) => r['bare']! / r[server.name]!), 2)} (goal >= 0.70)`)
+  }
+  if (rulesOff) {
+    console.log(`hitless serve --cluster off, every rule off, CPU µs/review: ${span(rounds.map((r) => r[rulesOff.name]!), 0)}`)
+    console.log(`ratio bare / hitless with every rule off: ${span(rounds.map((r) => r['bare']! / r[rulesOff.name]!), 2)}`)
+    console.log(`the rules' share of hitless's CPU beyond bare: ${span(rounds.map((r) => (r[hitless[0]!.name]! - r[rulesOff.name]!) / (r[hitless[0]!.name]! - r['bare']!)), 2)}`)
   }
   await writeResult('serve-cpu', { checkouts, bodyBytes, concurrency: CONCURRENCY, requests: REQUESTS, rounds })
   console.log(median(rounds.map((r) => r[hitless[0]!.name]!)).toFixed(0))

@@ -1,12 +1,10 @@
 // Reviews hitless must let through untouched, whatever the rules say. Each one guards against a
 // webhook causing the outage it exists to prevent.
 import { controllerReferences, trustedCreator, type TrustedController } from './controllers.ts'
+import { NAMESPACE_GATE_SUBRESOURCES } from '../model/namespace-gate.ts'
 import type { ReviewInput } from '../model/types.ts'
 
-/** The Namespace subresources whose writes keep metadata changes, judged by the Namespace gate like the Namespace itself. */
-export const NAMESPACE_GATE_SUBRESOURCES: readonly string[] = ['status', 'finalize']
-
-/** An UPDATE of a Namespace through namespaces/status or namespaces/finalize. */
+/** An UPDATE of a Namespace through namespaces/status or namespaces/finalize: judged like an UPDATE of the Namespace. */
 export const isNamespaceGateSubresource = (review: Pick<ReviewInput, 'kind' | 'group' | 'operation' | 'subResource'>): boolean =>
   review.kind === 'Namespace' && review.group === '' && review.operation === 'UPDATE' && NAMESPACE_GATE_SUBRESOURCES.includes(review.subResource ?? '')
 

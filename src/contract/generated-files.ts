@@ -2,6 +2,7 @@
 // derived part sits between marker lines (`generated: …` … `end generated`) in a file people also
 // edit by hand; `npm run generate` rewrites the parts, test/contract/generated.test.ts checks them.
 import { readFile } from 'node:fs/promises'
+import { namespaceGateRules } from '../model/namespace-gate.ts'
 import type { RegisteredRule } from '../rules/rule.ts'
 import { matchConditionsPatch, namespaceGateCondition, objectMatchCondition, shippedTrustedControllers } from './match-conditions.ts'
 import { configRulesSchema, defaultRulesYaml, installCheckRbacRules, readerRbacRules, rulesTable, webhookRules, type RbacRule, type WebhookRule } from './derive.ts'
@@ -47,7 +48,12 @@ export function generatedFiles(rules: readonly RegisteredRule[]): GeneratedFile[
     {
       path: 'manifests/base/webhooks.yaml',
       expected: (text) =>
-        replaceGenerated(replaceGenerated(text, 'mutating rules', webhookYaml(webhookRules(rules, 'mutating'), '      '), 'webhooks.yaml'), 'validating rules', webhookYaml(webhookRules(rules, 'validating'), '      '), 'webhooks.yaml'),
+        replaceGenerated(
+          replaceGenerated(replaceGenerated(text, 'mutating rules', webhookYaml(webhookRules(rules, 'mutating'), '      '), 'webhooks.yaml'), 'validating rules', webhookYaml(webhookRules(rules, 'validating'), '      '), 'webhooks.yaml'),
+          'namespace gate rules',
+          webhookYaml(namespaceGateRules(), '      '),
+          'webhooks.yaml',
+        ),
     },
     {
       path: 'manifests/base/rbac.yaml',

@@ -13,7 +13,7 @@ import type { NamespaceInfo } from '../model/namespaces.ts'
 import type { Policy } from './policy.ts'
 import { skipReason } from './scope.ts'
 import type { Finding, KubeObject, ObjectRef, PatchOperation, ReviewInput } from '../model/types.ts'
-import { groupOfKind } from '../model/kinds.ts'
+import { groupOfKind, KINDS, type KindName } from '../model/kinds.ts'
 import { ReviewMemo } from '../rules/review-memo.ts'
 
 /** The id findings about exemption approvals carry (not a rule: it cannot be turned off or exempted). */
@@ -156,7 +156,8 @@ export function evaluate(review: ReviewInput, policy: Policy, context: Evaluatio
   })
   const object = objectRef(review)
   const findings: Finding[] = []
-  const refusal = approvalRefusal(review.kind, review.object.metadata, review.oldObject?.metadata, review.userInfo, policy.exemptions)
+  const through = review.subResource ? `${KINDS[review.kind as KindName]?.resource ?? review.kind}/${review.subResource}` : undefined
+  const refusal = approvalRefusal(review.kind, review.object.metadata, review.oldObject?.metadata, review.userInfo, policy.exemptions, through)
   if (refusal) findings.push({ rule: APPROVAL_RULE, action: 'deny', object, ...refusal })
   const patch: PatchOperation[] = []
   let working: KubeObject = review.object

@@ -43,15 +43,18 @@ export interface ApprovalRefusal {
   fix: string
 }
 
-/** Why this request may not make its change, or undefined when it may (or approvals are off). */
-export function approvalRefusal(kind: string, meta: Meta | undefined, old: Meta | undefined, user: UserInfo | undefined, policy: ExemptionPolicy): ApprovalRefusal | undefined {
+/**
+ * Why this request may not make its change, or undefined when it may (or approvals are off). `through`:
+ * the resource/subresource the write came through when it is not the object itself (`namespaces/status`).
+ */
+export function approvalRefusal(kind: string, meta: Meta | undefined, old: Meta | undefined, user: UserInfo | undefined, policy: ExemptionPolicy, through?: string): ApprovalRefusal | undefined {
   const { approvers } = policy
   if (!user || (approvers.users.length === 0 && approvers.groups.length === 0)) return undefined
   const keys = grantsChanged(kind, meta, old)
   if (keys.length === 0 || isApprover(user, approvers)) return undefined
   const who = [...approvers.users.map((u) => `user ${u}`), ...approvers.groups.map((g) => `group ${g}`)].join(', ')
   return {
-    message: `${user.username ?? 'this user'} is not an exemption approver and may not add or change ${keys.join(', ')}`,
+    message: `${user.username ?? 'this user'} is not an exemption approver and may not add or change ${keys.join(', ')}${through ? ` (written through ${through})` : ''}`,
     fix: `# leave ${keys.join(', ')} as they are (removing them is always allowed), or ask an approver (${who}) to apply the change`,
   }
 }

@@ -1,12 +1,13 @@
 // With exemptions.approvers set, the gate the webhook keeps (approvalRefusal): a request that adds or
 // changes the exemption annotations, or on a Namespace the labels that turn hitless down, must come from
 // an approver. One policy for the kinds the exported rules judge (bound per namespace mode, like them),
-// one for Namespaces (bound, like the webhook's Namespace entry, without the ignore and mode labels:
-// setting those is what it gates).
+// one for Namespaces and their status and finalize subresources (bound, like the webhook's Namespace
+// entry, without the ignore and mode labels: setting those is what it gates).
 import type { Config } from '../config/load.ts'
 import { APPROVAL_RULE } from '../engine/evaluate.ts'
 import { approverCel, grantsChangedCel } from '../exemptions/cel.ts'
 import { cond, q } from '../model/cel.ts'
+import { namespaceGateRules } from '../model/namespace-gate.ts'
 import type { KubeObject } from '../model/types.ts'
 import { findingCel } from '../rules/cel.ts'
 import { GROUP, metadata, modeSelectors, SKIPPED_NAMESPACES, validatingBinding, validationActions } from './objects.ts'
@@ -21,7 +22,7 @@ export function approvalPolicies(config: Config, resources: object[], matchCondi
     const keys = variables.define('grantsChanged', grantsChangedCel(namespace))
     const finding = findingCel({
       container: "''",
-      message: `${cond('has(request.userInfo.username)', 'request.userInfo.username', "'this user'")} + ' is not an exemption approver and may not add or change ' + ${keys}.join(', ')`,
+      message: `${cond('has(request.userInfo.username)', 'request.userInfo.username', "'this user'")} + ' is not an exemption approver and may not add or change ' + ${keys}.join(', ')${namespace ? ` + ${cond('has(request.subResource)', "' (written through namespaces/' + request.subResource + ')'", "''")}` : ''}`,
       fix: `'# leave ' + ${keys}.join(', ') + ${q(` as they are (removing them is always allowed), or ask an approver (${who}) to apply the change`)}`,
     })
     const violations = variables.define('violations', cond(`size(${keys}) == 0 || ${approverCel(config.exemptions)}`, '[]', `[${finding}]`))
@@ -52,7 +53,8 @@ export function approvalPolicies(config: Config, resources: object[], matchCondi
     policy(objects, false, resources),
     binding(objects, '', validationActions('deny', 'enforce'), selectors.enforce),
     binding(objects, '-audit', validationActions('deny', 'audit'), selectors.audit),
-    policy(namespaces, true, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }]),
+    // Like the webhook's gate: namespaces/status and /finalize keep the labels written through them (decision 0042).
+    policy(namespaces, true, namespaceGateRules()),
     binding(namespaces, '', validationActions('deny', config.mode), { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: SKIPPED_NAMESPACES }] }),
   ]
 }

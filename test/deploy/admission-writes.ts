@@ -81,6 +81,7 @@ function namespaceGate(): JudgedWrite[] {
     { name: 'CREATE with a namespace-wide exemption', write: create(namespace('sneaky', {}, { [EXEMPT_ANNOTATION]: '*' })), sent: true },
     { name: 'CREATE with a hitless label by a controller account', write: create(namespace('sneaky', { [MODE_LABEL]: 'off' }), account('argocd', 'argocd-application-controller')), sent: true },
   ]
+  out.push(...namespaceSubresources())
   for (const [kind, keys] of [['label', LABELS], ['annotation', ANNOTATIONS]] as const) {
     for (const [key, [first, second]] of Object.entries(keys)) {
       const withKey = (value: string) => (kind === 'label' ? namespace('shop', { team: 'web', [key]: value }, { owner: 'team-web' }) : namespace('shop', { team: 'web' }, { owner: 'team-web', [key]: value }))
@@ -91,6 +92,41 @@ function namespaceGate(): JudgedWrite[] {
       )
     }
   }
+  return out
+}
+
+/**
+ * Writes through namespaces/status and namespaces/finalize, whose labels and annotations the API server keeps
+ * (decision 0042): sent when they change a gated key, never for what the namespace controller does.
+ */
+function namespaceSubresources(): JudgedWrite[] {
+  const namespaceController = account('kube-system', 'namespace-controller')
+  const terminating = (finalizers: string[]) =>
+    namespace('shop', { [MODE_LABEL]: 'audit' }, {}, { spec: { finalizers }, status: { phase: 'Terminating' } })
+  const deleting = (object: KubeObject): KubeObject => ({ ...object, metadata: { ...object.metadata, deletionTimestamp: '2026-12-07T05:00:00Z' } }) as KubeObject
+  const out: JudgedWrite[] = []
+  for (const subresource of ['status', 'finalize']) {
+    const through = (write: AdmissionWrite): AdmissionWrite => ({ ...write, subresource })
+    out.push(
+      { name: `namespaces/${subresource} adding the ${IGNORE_LABEL} label`, write: through(update(namespace('shop'), namespace('shop', { [IGNORE_LABEL]: 'true' }))), sent: true },
+      { name: `namespaces/${subresource} setting ${MODE_LABEL}=off`, write: through(update(namespace('shop'), namespace('shop', { [MODE_LABEL]: 'off' }))), sent: true },
+      { name: `namespaces/${subresource} adding a namespace-wide exemption`, write: through(update(namespace('shop'), namespace('shop', {}, { [EXEMPT_ANNOTATION]: '*' }))), sent: true },
+      { name: `namespaces/${subresource} removing ${GATE_INJECT_LABEL}`, write: through(update(namespace('shop', { [GATE_INJECT_LABEL]: 'enabled' }), namespace('shop'))), sent: true },
+      { name: `namespaces/${subresource} of kube-system adding ${IGNORE_LABEL} (a system namespace, never judged)`, write: through(update(namespace('kube-system'), namespace('kube-system', { [IGNORE_LABEL]: 'true' }))), sent: false },
+    )
+  }
+  out.push(
+    {
+      name: "the namespace controller's finalize of a terminating Namespace (drops spec.finalizers, keeps hitless.dev/mode)",
+      write: { ...update(deleting(terminating(['kubernetes'])), deleting(terminating([])), namespaceController), subresource: 'finalize' },
+      sent: false,
+    },
+    {
+      name: "the namespace controller's status UPDATE of a terminating Namespace (conditions, keeps hitless.dev/mode)",
+      write: { ...update(deleting(terminating(['kubernetes'])), deleting({ ...terminating(['kubernetes']), status: { phase: 'Terminating', conditions: [{ type: 'NamespaceContentRemaining', status: 'False' }] } } as KubeObject), namespaceController), subresource: 'status' },
+      sent: false,
+    },
+  )
   return out
 }
 

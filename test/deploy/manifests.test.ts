@@ -90,7 +90,14 @@ t.test('webhook configurations', async (t) => {
   }
   const namespaces = find(base, 'ValidatingWebhookConfiguration').webhooks[1]
   t.equal(namespaces.name, 'namespaces.validate.hitless.dev')
-  t.same(namespaces.rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }], 'namespaces only, never DELETE')
+  t.same(
+    namespaces.rules,
+    [
+      { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' },
+      { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['namespaces/status', 'namespaces/finalize'], scope: 'Cluster' },
+    ],
+    'namespaces and the subresources whose writes keep labels and annotations (decision 0042), never DELETE',
+  )
   t.equal(namespaces.failurePolicy, 'Ignore', 'a hitless outage never blocks namespace lifecycle')
   t.notOk(JSON.stringify(namespaces.namespaceSelector).includes('hitless.dev/ignore'), 'adding the ignore label is itself gated, so it cannot hide the change')
   t.equal(find(base, 'MutatingWebhookConfiguration').webhooks.length, 1, 'nothing mutates Namespaces')

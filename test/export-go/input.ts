@@ -152,6 +152,10 @@ function approvals(): ExportInput {
     ['Namespace UPDATE to mode off', { operation: 'UPDATE', object: ns({ 'hitless.dev/mode': 'off' }), oldObject: ns({}) }],
     ['Namespace UPDATE that keeps mode audit', { operation: 'UPDATE', object: ns({ 'hitless.dev/mode': 'audit', team: 'a' }), oldObject: ns({ 'hitless.dev/mode': 'audit' }) }],
     ['Namespace UPDATE that adds an exemption', { operation: 'UPDATE', object: ns({}, { 'hitless.dev/exempt': '*' }), oldObject: ns({}) }],
+    // The API server keeps labels written through these subresources (decision 0042).
+    ['namespaces/status UPDATE that adds the ignore label', { operation: 'UPDATE', object: ns({ 'hitless.dev/ignore': 'true' }), oldObject: ns({}), subResource: 'status' }],
+    ['namespaces/finalize UPDATE to mode off', { operation: 'UPDATE', object: ns({ 'hitless.dev/mode': 'off' }), oldObject: ns({}), subResource: 'finalize' }],
+    ['namespaces/finalize UPDATE that only drops finalizers', { operation: 'UPDATE', object: { ...ns({ 'hitless.dev/mode': 'audit' }), spec: { finalizers: [] } } as KubeObject, oldObject: { ...ns({ 'hitless.dev/mode': 'audit' }), spec: { finalizers: ['kubernetes'] } } as KubeObject, subResource: 'finalize' }],
   ]
   const requests = changes.flatMap(([label, request]) => Object.entries(users).map(([who, userInfo]) => ({ name: `${label}, by ${who}`, request: { ...request, userInfo } })))
   return judged({ name: 'exemption approvers', config: approvers, requests })
@@ -214,7 +218,7 @@ export function webhooksInput(): WebhooksInput[] {
 /**
  * `all`: every scenario (about 21,000 requests, minutes of CPU: `.ci/run` runs it); else the shipped
  * config's and the approvers' requests (about 1,500: npm test runs it). Both with the k8s-1.30 webhook
- * configurations and their writes (94 dispatched through the API server's webhook plugins, seconds).
+ * configurations and their writes (124 dispatched through the API server's webhook plugins, seconds).
  */
 export async function checkerInput(all = true): Promise<{ documents: YamlDocument[]; exports: ExportInput[]; webhooks: WebhooksInput[] }> {
   const shipped = await loadConfig(fileURLToPath(new URL(DEFAULT_CONFIG_PATH, ROOT)))

@@ -5,7 +5,7 @@ import t from 'tap'
 import { exportPolicies } from '../../src/export/policies.ts'
 import type { KubeObject } from '../../src/model/types.ts'
 import { approvalRefusal } from '../../src/exemptions/approval.ts'
-import { bindingsFor, plain, runPolicy, type Request } from '../helpers/admission-policy.ts'
+import { bindingsFor, matchesResources, plain, runPolicy, type Request } from '../helpers/admission-policy.ts'
 import { annotated } from './cases.ts'
 import { CASES, config, USERS, VERSION } from './scenarios.ts'
 import { policies, webhook } from './verdicts.ts'
@@ -53,10 +53,15 @@ t.test('exemption approvers: Namespaces, whose ignore and mode labels are gated 
     ['UPDATE that adds an exemption and the ignore label', ns({}), ns({ 'hitless.dev/ignore': '' }, { 'hitless.dev/exempt': '*' })],
     ['UPDATE that keeps mode audit', ns({ 'hitless.dev/mode': 'audit' }), ns({ 'hitless.dev/mode': 'audit', team: 'a' })],
   ]
-  for (const [label, oldObject, object] of changes) {
+  // An UPDATE through namespaces/status or /finalize is gated like an UPDATE (decision 0042).
+  const writes = changes.flatMap(([label, oldObject, object]) =>
+    (oldObject ? [undefined, 'status', 'finalize'] : [undefined]).map((subResource) => ({ label: subResource ? `${label} through namespaces/${subResource}` : label, oldObject, object, subResource })),
+  )
+  for (const { label, oldObject, object, subResource } of writes) {
     for (const userInfo of [{ username: 'alice', groups: ['dev'] }, { username: 'carol', groups: ['platform'] }]) {
-      const request: Request = { operation: oldObject ? 'UPDATE' : 'CREATE', object, oldObject, userInfo }
-      const refusal = approvalRefusal('Namespace', object.metadata, oldObject?.metadata, userInfo, approvers.exemptions)
+      const request: Request = { operation: oldObject ? 'UPDATE' : 'CREATE', object, oldObject, userInfo, ...(subResource ? { subResource } : {}) }
+      t.ok(matchesResources(policy, request), `${label}: matched`)
+      const refusal = approvalRefusal('Namespace', object.metadata, oldObject?.metadata, userInfo, approvers.exemptions, subResource ? `namespaces/${subResource}` : undefined)
       const run = runPolicy(policy, request)
       t.same(plain(run.variables['violations']), refusal ? [{ container: '', message: refusal.message, fix: refusal.fix, because: '' }] : [], `${label}, by ${userInfo.username}`)
       t.equal(bindingsFor(documents, 'ValidatingAdmissionPolicyBinding', 'hitless-namespace-approval', request).length, 1, `${label}: the binding holds whatever the labels`)

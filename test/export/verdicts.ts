@@ -81,6 +81,7 @@ export function webhook(config: Config, request: Request, version: KubernetesVer
     namespace: object.metadata?.namespace ?? 'default',
     ...(object.metadata?.name ? { name: object.metadata.name } : {}),
     userInfo: request.userInfo,
+    ...(request.subResource ? { subResource: request.subResource } : {}),
   }
   const namespaces = { get: () => (request.namespace ? namespaceInfo(request.namespace) : undefined) }
   const { mode, evaluation } = judge(review, policy, { now: () => NOW, namespaces })

@@ -56,6 +56,8 @@ export interface Request {
   /** The Namespace of the object (its labels pick the binding; its annotations can exempt). */
   namespace?: KubeObject
   userInfo: { username: string; groups?: string[] }
+  /** A write through a subresource (namespaces/status): resourceRules must name `resource/subResource`. */
+  subResource?: string
 }
 
 export const groupOf = (apiVersion = 'v1') => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '')
@@ -76,7 +78,7 @@ interface Rule {
 export function matchesResources(policy: KubeObject, request: Request): boolean {
   const rules = (policy.spec as { matchConstraints: { resourceRules: Rule[] } }).matchConstraints.resourceRules
   const group = groupOf(request.object.apiVersion)
-  const resource = resourceOf(request.object)
+  const resource = resourceOf(request.object) + (request.subResource ? `/${request.subResource}` : '')
   return rules.some((rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.operations.includes(request.operation))
 }
 
@@ -133,6 +135,7 @@ function celContext(request: Request, variables: Record<string, unknown>): Recor
       name: object.metadata?.name ?? '',
       namespace: object.metadata?.namespace ?? 'default',
       userInfo: request.userInfo,
+      ...(request.subResource ? { subResource: request.subResource } : {}),
     }),
     variables,
   }

@@ -80,11 +80,16 @@ function ruleMatches(hook: WebhookEntry, write: AdmissionWrite): boolean {
   })
 }
 
-/** The namespace labels the namespaceSelector sees: a Namespace write's own (the old object's on DELETE), else its namespace's. */
+/**
+ * The namespace labels the namespaceSelector sees: a Namespace CREATE's or UPDATE's own, else the stored
+ * Namespace's (a Namespace DELETE or a write through namespaces/status or /finalize: the request's namespace
+ * is the Namespace's name), else the labels of the object's namespace.
+ */
 function namespaceLabels(write: AdmissionWrite, namespaces: readonly KubeObject[]): Record<string, string> | undefined {
   const object = subject(write)
-  if (object.kind === 'Namespace') return (write.operation === 'DELETE' ? write.oldObject : write.object)?.metadata?.labels ?? {}
-  const namespace = namespaces.find((n) => n.metadata?.name === object.metadata?.namespace)
+  if (object.kind === 'Namespace' && !write.subresource && write.operation !== 'DELETE') return write.object?.metadata?.labels ?? {}
+  const name = object.kind === 'Namespace' ? object.metadata?.name : object.metadata?.namespace
+  const namespace = namespaces.find((n) => n.metadata?.name === name)
   return namespace ? (namespace.metadata?.labels ?? {}) : undefined
 }
 

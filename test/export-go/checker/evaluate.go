@@ -79,14 +79,14 @@ type requestContext struct {
 
 func (rc *requestContext) attributes(object *unstructured.Unstructured) *admission.VersionedAttributes {
 	namespace := ""
-	if rc.gvk.Kind != "Namespace" {
+	if rc.gvk.Kind != "Namespace" || rc.input.SubResource != "" {
 		namespace = rc.namespace.Name
 	}
 	var old runtime.Object
 	if rc.old != nil {
 		old = rc.old
 	}
-	attr := admission.NewAttributesRecord(object, old, rc.gvk, namespace, object.GetName(), rc.gvr, "", admission.Operation(rc.input.Operation), nil, false, rc.user)
+	attr := admission.NewAttributesRecord(object, old, rc.gvk, namespace, object.GetName(), rc.gvr, rc.input.SubResource, admission.Operation(rc.input.Operation), nil, false, rc.user)
 	versioned := &admission.VersionedAttributes{Attributes: attr, VersionedKind: rc.gvk, VersionedObject: object}
 	if rc.old != nil {
 		versioned.VersionedOldObject = rc.old
@@ -127,6 +127,11 @@ func newRequestContext(in requestInput) (*requestContext, error) {
 	gvk := object.GroupVersionKind()
 	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
 	name := object.GetNamespace()
+	if gvk.Kind == "Namespace" && in.SubResource != "" {
+		// namespaces/status and /finalize: the API server's request namespace is the Namespace's own name,
+		// and the policy matcher reads its stored labels from the lister (decision 0042).
+		name = object.GetName()
+	}
 	if name == "" {
 		name = "default"
 	}

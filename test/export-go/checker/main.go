@@ -64,14 +64,16 @@ type verdict struct {
 }
 
 type requestInput struct {
-	Name      string             `json:"name"`
-	Operation string             `json:"operation"`
-	Object    map[string]any     `json:"object"`
-	OldObject map[string]any     `json:"oldObject"`
-	Namespace map[string]any     `json:"namespace"`
-	UserInfo  userInfo           `json:"userInfo"`
-	Verdicts  map[string]verdict `json:"verdicts"`
-	Patched   map[string]any     `json:"patched"`
+	Name      string         `json:"name"`
+	Operation string         `json:"operation"`
+	Object    map[string]any `json:"object"`
+	OldObject map[string]any `json:"oldObject"`
+	// SubResource: a write through namespaces/status or /finalize (decision 0042).
+	SubResource string             `json:"subResource"`
+	Namespace   map[string]any     `json:"namespace"`
+	UserInfo    userInfo           `json:"userInfo"`
+	Verdicts    map[string]verdict `json:"verdicts"`
+	Patched     map[string]any     `json:"patched"`
 }
 
 // report collects failures (printing the first ones of each kind) and counts.

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
+import { namespaceGateRules } from '../../src/model/namespace-gate.ts'
 import { derivedWebhooks, httpsGet, TestCluster, waitFor } from './cluster.ts'
 
 const binary = process.env['HITLESS_E2E_APISERVER']
@@ -35,7 +36,7 @@ webhooks:
     timeoutSeconds: 5
     matchPolicy: Equivalent
     failurePolicy: Fail
-    rules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [namespaces], scope: Cluster}]
+    rules: ${JSON.stringify(namespaceGateRules())}
 `
 
 const container = '{name: web, image: nginx, ports: [{name: http, containerPort: 8080}], readinessProbe: {tcpSocket: {port: 8080}}, lifecycle: {preStop: {exec: {command: [sleep, "30"]}}}}'

@@ -107,6 +107,7 @@ export async function serve(values: ServeOptions): Promise<void> {
     logger,
     drainDelayMs: delay * 1000,
     readiness,
+    warmUp: true,
     onCertificate: (cert) => install.setCertificate(cert),
     ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
     ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds, apiserverReachable: () => cluster.cache.readiness().apiserver.reachable } : {}),

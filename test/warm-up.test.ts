@@ -51,13 +51,15 @@ t.test('every sample review is judged (none is a bad request) on both endpoints,
 })
 
 t.test('the warm-up judges every sample on both endpoints for each round, and stops at its rounds', async (t) => {
-  const result = await warmUp(policyFrom, undefined, { rounds: 3, budgetMs: 60_000, sliceMs: 0 })
+  const result = await warmUp(policyFrom, undefined, { rounds: 3, budgetMs: 60_000, wallMs: 60_000, sliceMs: 0 })
   t.same({ rounds: result.rounds, reviews: result.reviews, complete: result.complete }, { rounds: 3, reviews: 3 * 2 * sampleReviews().length, complete: true })
 })
 
-t.test('a spent time budget ends it before its rounds', async (t) => {
-  const result = await warmUp(policyFrom, undefined, { rounds: 1_000_000, budgetMs: 0, sliceMs: 10 })
-  t.same({ rounds: result.rounds, complete: result.complete }, { rounds: 0, complete: false })
+t.test('a spent time budget, or wall time, ends it before its rounds', async (t) => {
+  const budget = await warmUp(policyFrom, undefined, { rounds: 1_000_000, budgetMs: 0, wallMs: 60_000, sliceMs: 10 })
+  t.same({ rounds: budget.rounds, complete: budget.complete }, { rounds: 0, complete: false })
+  const wall = await warmUp(policyFrom, undefined, { rounds: 1_000_000, budgetMs: 60_000, wallMs: 0, sliceMs: 10 })
+  t.same({ rounds: wall.rounds, complete: wall.complete }, { rounds: 0, complete: false })
 })
 
 t.test('the server is not ready until warmed up; the warm-up writes no decision line and counts no review', async (t) => {
@@ -65,7 +67,7 @@ t.test('the server is not ready until warmed up; the warm-up writes no decision 
   const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }))
   const certs = await testCertificates()
   // Many rounds, a turn of the event loop after each: the probe is answered while it runs.
-  const server = await startServer({ host: '127.0.0.1', port: 0, probePort: 0, tls: certs, policy: policyFrom(), logger, warmUp: { rounds: 400, budgetMs: 100_000, sliceMs: 0 } })
+  const server = await startServer({ host: '127.0.0.1', port: 0, probePort: 0, tls: certs, policy: policyFrom(), logger, warmUp: { rounds: 400, budgetMs: 100_000, wallMs: 100_000, sliceMs: 0 } })
   t.teardown(() => server.close())
   let over = false
   void server.warmedUp.then(() => (over = true))

@@ -143,6 +143,8 @@ interface Probe {
   hitlessOwn?: { reviews: number; p50Ms: number; p90Ms: number; maxMs: number } | undefined
   /** The slowest of those reviews, where they came in their replica's life. */
   slowest: SlowReview[]
+  /** hitless's loop delay, GC and connections during the probe (its /metrics before and after). */
+  attributionRow?: string | undefined
 }
 
 const probes: Probe[] = []
@@ -156,8 +158,10 @@ const PROBE_SPACING_MS = 50
  */
 async function probeWrites(t: Test, label: string, namespace: string, name: string, webhook: Webhook): Promise<Probe> {
   const apiBefore = await cluster.apiMetrics()
+  const hitlessBefore = webhook === 'hitless' ? await cluster.hitlessMetrics() : []
   const client = await dryRunProbe({ url: cluster.get('HITLESS_NODE_API_URL'), ca: await readFile(cluster.get('HITLESS_NODE_CA'), 'utf8'), token: cluster.get('HITLESS_NODE_TOKEN'), namespace, deployment: name }, PROBE_WRITES, PROBE_SPACING_MS)
   const apiAfter = await cluster.apiMetrics()
+  const hitlessAfter = webhook === 'hitless' ? await cluster.hitlessMetrics() : []
   t.same(client.statuses, { 200: PROBE_WRITES }, `${label}: ${PROBE_WRITES} dry-run writes of ${namespace}/${name}, every one admitted`)
   const apiserverWebhook = webhook === 'none' ? undefined : latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours)))
   if (webhook !== 'none') t.ok((apiserverWebhook?.calls ?? 0) >= 2 * PROBE_WRITES, `${label}: the API server called both webhooks on each dry-run write (${apiserverWebhook?.calls ?? 0} calls)`)
@@ -172,12 +176,14 @@ async function probeWrites(t: Test, label: string, namespace: string, name: stri
     t.equal(own.length, 2 * PROBE_WRITES, `${label}: hitless logged a decision for each of the probe's reviews`)
     slow = slowest(logs, ofProbe, containerStarts(), 3)
   }
-  const result: Probe = { label, webhook, client, apiserverWebhook, hitlessOwn, slowest: slow }
+  const row = webhook === 'hitless' ? attributionRow(`probe: ${label}`, attribution({ hitless: hitlessAfter, apiserver: apiAfter }, { hitless: hitlessBefore, apiserver: apiBefore })) : undefined
+  const result: Probe = { label, webhook, client, apiserverWebhook, hitlessOwn, slowest: slow, attributionRow: row }
   probes.push(result)
   t.comment(`  probe, ${label}: ${PROBE_WRITES} dry-run writes, client p50 / p90 / max ${probeCell(client)}`)
   if (apiserverWebhook) t.comment(`    ${latencyLine('its webhook calls as the API server timed them', apiserverWebhook)}`)
   if (hitlessOwn) t.comment(`    hitless's own time for them: ${hitlessOwn.reviews} reviews, p50 ${hitlessOwn.p50Ms} ms, p90 ${hitlessOwn.p90Ms} ms, max ${hitlessOwn.maxMs} ms`)
   for (const r of slow) t.comment(`    slow: ${slowLine(r)}`)
+  if (row) t.comment(`    attribution:\n${ATTRIBUTION_HEADER}\n${row}`)
   t.comment(`    every call (ms): ${client.latenciesMs.join(' ')}`)
   return result
 }
@@ -481,7 +487,7 @@ function proof(up: ScriptResult): void {
   })
 
   t.test('the cluster goes down and leaves the machine as found', async (t) => {
-    const rows = runs.filter((run) => run.attributionRow).map((run) => run.attributionRow)
+    const rows = [...runs.filter((run) => run.attributionRow).map((run) => run.attributionRow), ...probes.filter((p) => p.attributionRow).map((p) => p.attributionRow)]
     t.comment(`latency attribution, every run with a webhook:\n${ATTRIBUTION_HEADER}\n${rows.join('\n')}`)
     t.comment(`dry-run probes, every variant:\n${probeTable()}`)
     // The latency hitless added over every rollout it saw, pooled: a few dozen calls.

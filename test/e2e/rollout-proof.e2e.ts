@@ -17,7 +17,13 @@
 // Around each rollout every hitless replica's and the API server's /metrics are read: the latency
 // attribution row (test/e2e/latency-attribution.ts: the API server's timing of the webhooks beside
 // hitless's own handling, loop delay, GC, connections), with the load average, for each run and the
-// baseline side by side. Results go to the tap output and bench/results/rollout-proof.json.
+// baseline side by side. After each rollout (and on fresh replicas, right after hitless and the
+// allow-all are installed) a dry-run probe (test/e2e/dry-run-probe.ts): 50 dry-run writes of the
+// variant's Deployment timed at the client, so what a webhook adds to a write is p50(with) − p50(none)
+// in milliseconds, where the API server's histogram has only its 5 / 25 / 100 ms buckets; with it, the
+// slowest reviews in hitless's decision log and where they came in their replica's life (the how-many-th
+// review, seconds after the container started). Results go to the tap output and
+// bench/results/rollout-proof.json.
 // Run by test/e2e/apiserver.sh (npm run test:e2e); HITLESS_NODE_KEEP=1 leaves the cluster up.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'

@@ -11,6 +11,7 @@ import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } fr
 import { listenForProbes, type ProbeListener } from './http/probes.ts'
 import { createMetrics, type MetricsOptions } from './metrics.ts'
 import { watchCertificates, type CertificateFiles, type CertificateWatcher } from './tls/reload.ts'
+import { DEFAULT_WARM_UP, warmUp, type WarmUpLimits, type WarmUpResult } from './warm-up.ts'
 
 export interface ServerOptions {
   host: string
@@ -42,6 +43,11 @@ export interface ServerOptions {
   onCertificate?: (cert: string) => void
   /** Plain-HTTP port for /healthz and /readyz only (0 picks a free one); none when undefined. */
   probePort?: number
+  /**
+   * Judge built-in sample reviews before /readyz passes (src/warm-up.ts): true for the default
+   * limits. Off when undefined; `hitless serve` turns it on.
+   */
+  warmUp?: boolean | WarmUpLimits
 }
 
 export interface RunningServer {
@@ -52,6 +58,8 @@ export interface RunningServer {
   url: string
   /** The probe listener's address, when there is one. */
   probeUrl?: string
+  /** Settles once the warm-up is over and readiness no longer waits for it (undefined: no warm-up, or it failed). */
+  warmedUp: Promise<WarmUpResult | undefined>
   close(): Promise<void>
 }
 
@@ -63,9 +71,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.violations ? { violations: options.violations } : {}),
     ...(options.apiserverReachable ? { apiserverReachable: options.apiserverReachable } : {}),
   })
+  // Not ready until warmed up: the API server sends reviews only to ready endpoints.
+  let warming = Boolean(options.warmUp)
   const readiness = (): Readiness => {
     const extra = options.readiness?.() ?? { ready: true, reasons: [] }
-    return closing ? { ...extra, ready: false, reasons: ['shutting down', ...extra.reasons] } : extra
+    if (closing) return { ...extra, ready: false, reasons: ['shutting down', ...extra.reasons] }
+    return warming ? { ...extra, ready: false, reasons: ['warming up', ...extra.reasons] } : extra
   }
   const app = buildApp({
     policy: () => options.policy,
@@ -91,6 +102,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       done()
     })
   }
+  const warmUpLimits = options.warmUp === true ? DEFAULT_WARM_UP : options.warmUp || undefined
+  const warmedUp = warmUpLimits
+    ? warmUp(() => options.policy, options.environment, warmUpLimits).then(
+        (result) => {
+          options.logger.info(result, 'warmed up')
+          return result
+        },
+        (error: unknown) => {
+          options.logger.warn({ err: error }, 'warm-up failed; serving without it')
+          return undefined
+        },
+      ).finally(() => (warming = false))
+    : Promise.resolve(undefined)
   let probes: ProbeListener | undefined
   if (options.probePort !== undefined) probes = await listenForProbes(options.host, options.probePort, readiness)
   try {
@@ -114,6 +138,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `https://${host}:${port}`,
     ...(probes ? { probeUrl: probes.url } : {}),
     certificates,
+    warmedUp,
     async close() {
       if (closing) return
       // From now on every answer says Connection: close, so clients drop their pooled connections one

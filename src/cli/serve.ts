@@ -107,6 +107,7 @@ export async function serve(values: ServeOptions): Promise<void> {
     logger,
     drainDelayMs: delay * 1000,
     readiness,
+    warmUp: true,
     onCertificate: (cert) => install.setCertificate(cert),
     ...(certPath && keyPath ? { tlsFiles: { certPath, keyPath } } : {}),
     ...(cluster ? { cacheState: () => cluster.cache.readiness().kinds, apiserverReachable: () => cluster.cache.readiness().apiserver.reachable } : {}),
@@ -115,13 +116,15 @@ export async function serve(values: ServeOptions): Promise<void> {
       : {}),
     ...(reports ? { violations: () => reports.violations() } : {}),
   })
-  logger.info(
-    { url: server.url, probeUrl: server.probeUrl, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
-    'hitless is serving /mutate and /validate',
-  )
   closeOnSignals(server, logger, async () => {
     cluster?.cache.stop()
     webhooks?.stop()
     await reports?.stop()
   })
+  // Said once the warm-up is over: from here on /readyz waits only for the cluster cache and the install.
+  await server.warmedUp
+  logger.info(
+    { url: server.url, probeUrl: server.probeUrl, config: configPath, mode: policy.mode, cluster: cluster ? 'on' : 'off', rules: Object.fromEntries(policy.rules.map((r) => [r.rule.id, r.action])) },
+    'hitless is serving /mutate and /validate',
+  )
 }

@@ -17,13 +17,20 @@
 // Around each rollout every hitless replica's and the API server's /metrics are read: the latency
 // attribution row (test/e2e/latency-attribution.ts: the API server's timing of the webhooks beside
 // hitless's own handling, loop delay, GC, connections), with the load average, for each run and the
-// baseline side by side. Results go to the tap output and bench/results/rollout-proof.json.
+// baseline side by side. After each rollout (and on fresh replicas, right after hitless and the
+// allow-all are installed) a dry-run probe (test/e2e/dry-run-probe.ts): 50 dry-run writes of the
+// variant's Deployment timed at the client, so what a webhook adds to a write is p50(with) − p50(none)
+// in milliseconds, where the API server's histogram has only its 5 / 25 / 100 ms buckets; with it, the
+// slowest reviews in hitless's decision log and where they came in their replica's life (the how-many-th
+// review, seconds after the container started). Results go to the tap output and
+// bench/results/rollout-proof.json.
 // Run by test/e2e/apiserver.sh (npm run test:e2e); HITLESS_NODE_KEEP=1 leaves the cluster up.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { waitFor, type KubectlResult } from './cluster.ts'
+import { dryRunProbe, probeCell, rank, type ProbeResult } from './dry-run-probe.ts'
 import { attribution, attributionRow, ATTRIBUTION_HEADER, type Attribution } from './latency-attribution.ts'
 import { failureTimeline, FAILURE_KINDS, runLoad, type LoadResult } from './load.ts'
 import { delta, finish, histogram, NodeCluster, quantile, withNodeCluster, type Bucket, type LoopDelay, type ScriptResult } from './node-cluster.ts'
@@ -69,8 +76,10 @@ interface Run {
   backends: Record<string, number>
   apiserverWebhook?: WebhookLatency | undefined
   hitlessReview?: WebhookLatency | undefined
-  /** The three slowest reviews hitless logged during the run. */
-  slowestReviews: Record<string, unknown>[]
+  /** The five slowest reviews hitless logged during the run, where they came in their replica's life. */
+  slowestReviews: SlowReview[]
+  /** The dry-run probe after the rollout. */
+  probe?: Probe | undefined
   /** Where the webhook calls' milliseconds went (with a webhook registered), and its table row. */
   attribution?: Attribution | undefined
   attributionRow?: string | undefined
@@ -78,12 +87,122 @@ interface Run {
   allowAll?: { reviews: number; loop: LoopDelay[] } | undefined
 }
 
-function slowest(logs: Record<string, any>[], since: number): Record<string, unknown>[] {
-  return logs
-    .filter((line) => line.msg === 'admission decision' && line.time >= since)
+/** A review from hitless's decision log, with where it came in its replica's life. */
+interface SlowReview {
+  pod: string
+  time: string
+  latencyMs: number
+  /** 1: the first review this replica answered since it started. */
+  nthOfPod: number
+  /** Seconds between the container's start and the review. */
+  sinceStartS: number | undefined
+  endpoint: string
+  operation: string
+  kind: string
+  name: string
+  dryRun: boolean
+  decision: string
+}
+
+const decisions = (logs: Record<string, any>[]) => logs.filter((line) => line.msg === 'admission decision')
+
+/** The `count` slowest reviews of those `picked`, each with its rank among its replica's reviews. */
+function slowest(logs: Record<string, any>[], picked: (line: Record<string, any>) => boolean, started: Record<string, number>, count = 5): SlowReview[] {
+  const nth = new Map<Record<string, any>, number>()
+  const byPod = new Map<string, Record<string, any>[]>()
+  for (const line of decisions(logs)) byPod.set(line.pod, [...(byPod.get(line.pod) ?? []), line])
+  for (const lines of byPod.values()) lines.sort((a, b) => a.time - b.time).forEach((line, i) => nth.set(line, i + 1))
+  return decisions(logs)
+    .filter(picked)
     .sort((a, b) => b.latencyMs - a.latencyMs)
-    .slice(0, 3)
-    .map(({ pod, time, latencyMs, endpoint, operation, kind, namespace, name, decision }) => ({ pod, time, latencyMs, endpoint, operation, kind, namespace, name, decision }))
+    .slice(0, count)
+    .map((line) => ({
+      pod: line.pod,
+      time: new Date(line.time).toISOString(),
+      latencyMs: line.latencyMs,
+      nthOfPod: nth.get(line) ?? 0,
+      sinceStartS: started[line.pod] === undefined ? undefined : Math.round((line.time - started[line.pod]!) / 100) / 10,
+      endpoint: line.endpoint,
+      operation: line.operation,
+      kind: line.kind,
+      name: `${line.namespace ?? ''}/${line.name ?? ''}`,
+      dryRun: line.dryRun === true,
+      decision: line.decision,
+    }))
+}
+
+const slowLine = (r: SlowReview) => `${r.latencyMs} ms: ${r.endpoint} ${r.operation} ${r.kind} ${r.name}${r.dryRun ? ' (dry run)' : ''} → ${r.decision}; review ${r.nthOfPod} of ${r.pod}, ${r.sinceStartS ?? '?'} s after it started, at ${r.time}`
+
+/** Each running hitless replica's container start (ms since the epoch). */
+function containerStarts(): Record<string, number> {
+  return Object.fromEntries(cluster.hitlessPods().filter((p) => p.startedAt).map((p) => [p.name, Date.parse(p.startedAt!)]))
+}
+
+/** One dry-run probe (dry-run-probe.ts) of a Deployment, with the API server's and hitless's view of its calls. */
+interface Probe {
+  label: string
+  webhook: Webhook
+  client: ProbeResult
+  /** The webhook calls of the probe as the API server's histogram has them (two a write: mutate, validate). */
+  apiserverWebhook?: WebhookLatency | undefined
+  /** hitless's own latencyMs of the probe's reviews (its decision log): p50 / max, and how many. */
+  hitlessOwn?: { reviews: number; p50Ms: number; p90Ms: number; maxMs: number } | undefined
+  /** The slowest of those reviews, where they came in their replica's life. */
+  slowest: SlowReview[]
+  /** hitless's loop delay, GC and connections during the probe (its /metrics before and after). */
+  attributionRow?: string | undefined
+}
+
+const probes: Probe[] = []
+const PROBE_WRITES = 50
+const PROBE_SPACING_MS = 50
+
+/**
+ * The probe of `namespace/name` with `webhook` registered (taken apart from the rollouts' scrapes, so its
+ * calls are in neither row). Asserts only outcomes: every dry-run write was admitted, and with a
+ * webhook the webhook answered each.
+ */
+async function probeWrites(t: Test, label: string, namespace: string, name: string, webhook: Webhook): Promise<Probe> {
+  const apiBefore = await cluster.apiMetrics()
+  const hitlessBefore = webhook === 'hitless' ? await cluster.hitlessMetrics() : []
+  const client = await dryRunProbe({ url: cluster.get('HITLESS_NODE_API_URL'), ca: await readFile(cluster.get('HITLESS_NODE_CA'), 'utf8'), token: cluster.get('HITLESS_NODE_TOKEN'), namespace, deployment: name }, PROBE_WRITES, PROBE_SPACING_MS)
+  const apiAfter = await cluster.apiMetrics()
+  const hitlessAfter = webhook === 'hitless' ? await cluster.hitlessMetrics() : []
+  t.same(client.statuses, { 200: PROBE_WRITES }, `${label}: ${PROBE_WRITES} dry-run writes of ${namespace}/${name}, every one admitted`)
+  const apiserverWebhook = webhook === 'none' ? undefined : latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours)))
+  if (webhook !== 'none') t.ok((apiserverWebhook?.calls ?? 0) >= 2 * PROBE_WRITES, `${label}: the API server called both webhooks on each dry-run write (${apiserverWebhook?.calls ?? 0} calls)`)
+  let hitlessOwn: Probe['hitlessOwn']
+  let slow: SlowReview[] = []
+  if (webhook === 'hitless') {
+    const logs = await cluster.hitlessLog()
+    const ofProbe = (line: Record<string, any>) => line.dryRun === true && line.name === name && line.namespace === namespace && line.time >= client.startedAt - 1000
+    const mine = decisions(logs).filter(ofProbe)
+    const own = mine.map((line) => Number(line.latencyMs))
+    hitlessOwn = { reviews: own.length, p50Ms: rank(own, 0.5), p90Ms: rank(own, 0.9), maxMs: Math.max(0, ...own) }
+    t.equal(own.length, 2 * PROBE_WRITES, `${label}: hitless logged a decision for each of the probe's reviews`)
+    slow = slowest(logs, ofProbe, containerStarts(), 3)
+  }
+  const row = webhook === 'hitless' ? attributionRow(`probe: ${label}`, attribution({ hitless: hitlessAfter, apiserver: apiAfter }, { hitless: hitlessBefore, apiserver: apiBefore })) : undefined
+  const result: Probe = { label, webhook, client, apiserverWebhook, hitlessOwn, slowest: slow, attributionRow: row }
+  probes.push(result)
+  t.comment(`  probe, ${label}: ${PROBE_WRITES} dry-run writes, client p50 / p90 / max ${probeCell(client)}`)
+  if (apiserverWebhook) t.comment(`    ${latencyLine('its webhook calls as the API server timed them', apiserverWebhook)}`)
+  if (hitlessOwn) t.comment(`    hitless's own time for them: ${hitlessOwn.reviews} reviews, p50 ${hitlessOwn.p50Ms} ms, p90 ${hitlessOwn.p90Ms} ms, max ${hitlessOwn.maxMs} ms`)
+  for (const r of slow) t.comment(`    slow: ${slowLine(r)}`)
+  if (row) t.comment(`    attribution:\n${ATTRIBUTION_HEADER}\n${row}`)
+  t.comment(`    every call (ms): ${client.latenciesMs.join(' ')}`)
+  return result
+}
+
+/** The probes side by side: what each webhook adds to a write's median over the probe with no webhook. */
+function probeTable(): string {
+  const none = probes.find((p) => p.webhook === 'none')
+  const lines = probes.map((p) => {
+    const added = none && p !== none ? `${Math.round((p.client.p50Ms - none.client.p50Ms) * 100) / 100} ms` : '–'
+    const own = p.hitlessOwn ? `${p.hitlessOwn.p50Ms} / ${p.hitlessOwn.p90Ms} / ${p.hitlessOwn.maxMs} ms` : '–'
+    return `| ${p.label} | ${p.client.p50Ms} / ${p.client.p90Ms} / ${p.client.maxMs} ms | ${added} | ${p.apiserverWebhook?.distribution ?? '–'} | ${own} |`
+  })
+  return ['| probe (50 dry-run writes) | client p50 / p90 / max | p50 − p50(no webhook) | API server: webhook calls per bucket | hitless\'s own p50 / p90 / max |', '|---|---|---|---|---|', ...lines].join('\n')
 }
 
 const runs: Run[] = []
@@ -232,7 +351,7 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
     backends: result.backends,
     apiserverWebhook: webhook !== 'none' ? latency(delta(histogram(apiAfter, 'apiserver_admission_webhook_admission_duration_seconds', ours), histogram(apiBefore, 'apiserver_admission_webhook_admission_duration_seconds', ours))) : undefined,
     hitlessReview: hitless ? latency(delta(histogram(hitlessAfter.join('\n'), 'hitless_review_duration_seconds', () => true), histogram(hitlessBefore.join('\n'), 'hitless_review_duration_seconds', () => true))) : undefined,
-    slowestReviews: hitless ? slowest(await cluster.hitlessLog(), loadStarted) : [],
+    slowestReviews: hitless ? slowest(await cluster.hitlessLog(), (line) => line.time >= loadStarted, containerStarts()) : [],
     attribution: attributed,
     attributionRow: attributed && attributionRow(`${variant} (load ${loadAtStart}–${loadAtEnd})`, attributed),
     ...(allowAllAfter && allowAllBefore ? { allowAll: { reviews: allowAllAfter.reviews - allowAllBefore.reviews, loop: allowAllAfter.loop } } : {}),
@@ -245,6 +364,9 @@ async function rolloutUnderLoad(t: Test, variant: string, namespace: string, nam
   if (run.apiserverWebhook) t.comment(`  ${latencyLine(`${who} as the API server timed them`, run.apiserverWebhook)}`)
   if (run.hitlessReview) t.comment(`  ${latencyLine("hitless's own review time", run.hitlessReview)}`)
   if (run.attributionRow) t.comment(`  attribution:\n${ATTRIBUTION_HEADER}\n${run.attributionRow}`)
+  for (const r of run.slowestReviews) t.comment(`  slow: ${slowLine(r)}`)
+  // After the rollout's scrapes: the probe's calls are in its own row, not the rollout's.
+  run.probe = await probeWrites(t, `${variant}, after the rollout`, namespace, name, webhook)
   return run
 }
 
@@ -310,6 +432,8 @@ function proof(up: ScriptResult): void {
     t.ok(spec.terminationGracePeriodSeconds >= 5 + 10, `terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} covers the 5 s sleep and 10 s to drain`)
 
     grace = spec.terminationGracePeriodSeconds
+    // Replicas that have answered only the few reviews above: what a write sees from a fresh install.
+    await probeWrites(t, 'hitless enforce, fresh replicas', 'proof-enforce', 'app', 'hitless')
     const run = await rolloutUnderLoad(t, 'hitless enforce', 'proof-enforce', 'app', 'hitless', 'the suggested readinessProbe; preStop sleep and grace period by hitless')
     t.equal(run.failed, 0, 'no request fails', { byKind: run.byKind, seconds: run.failureSeconds })
     cluster.kubectl(['delete', 'namespace', 'proof-enforce', '--wait=false'])
@@ -362,14 +486,16 @@ function proof(up: ScriptResult): void {
     const applied = cluster.kubectl(['apply', '-f', '-'], manifest('proof-allow', 'app', { readinessProbe: probe, lifecycle: { preStop: injectedPreStop } }, grace))
     t.equal(applied.status, 0, "variant 2's Deployment is admitted", { stderr: applied.stderr })
     t.notMatch(applied.stderr, /hitless/, 'with no word from hitless')
+    await probeWrites(t, 'allow-all, fresh replicas', 'proof-allow', 'app', 'allow-all')
     const run = await rolloutUnderLoad(t, 'allow-all baseline', 'proof-allow', 'app', 'allow-all', "variant 2's stored Deployment; an allow-all webhook in hitless's place")
     t.ok((run.allowAll?.reviews ?? 0) > 0 && (run.apiserverWebhook?.calls ?? 0) > 0, `the allow-all replicas answered the rollout's reviews: ${run.allowAll?.reviews} (the API server timed ${run.apiserverWebhook?.calls ?? 0} calls)`, { loop: run.allowAll?.loop })
     cluster.kubectl(['delete', 'namespace', 'proof-allow', '--wait=false'])
   })
 
   t.test('the cluster goes down and leaves the machine as found', async (t) => {
-    const rows = runs.filter((run) => run.attributionRow).map((run) => run.attributionRow)
+    const rows = [...runs.filter((run) => run.attributionRow).map((run) => run.attributionRow), ...probes.filter((p) => p.attributionRow).map((p) => p.attributionRow)]
     t.comment(`latency attribution, every run with a webhook:\n${ATTRIBUTION_HEADER}\n${rows.join('\n')}`)
+    t.comment(`dry-run probes, every variant:\n${probeTable()}`)
     // The latency hitless added over every rollout it saw, pooled: a few dozen calls.
     const pooled = (pick: (run: Run) => WebhookLatency | undefined) => latency(sum(runs.filter((run) => run.webhook === 'hitless').map(pick).filter((l) => l !== undefined).map((l) => l.buckets)))
     const apiserverWebhook = pooled((run) => run.apiserverWebhook)
@@ -377,7 +503,7 @@ function proof(up: ScriptResult): void {
     if (apiserverWebhook) t.comment(latencyLine("all rollouts, hitless's webhooks as the API server timed them", apiserverWebhook))
     if (hitlessReview) t.comment(latencyLine("all rollouts, hitless's own review time", hitlessReview))
     await mkdir(fileURLToPath(new URL('.', `file://${RESULTS}`)), { recursive: true })
-    await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, pooled: { apiserverWebhook, hitlessReview }, attributionHeader: ATTRIBUTION_HEADER }, null, 2))
+    await writeFile(RESULTS, JSON.stringify({ date: new Date().toISOString(), clusterUpSeconds: up.seconds, rate: RATE, seconds: SECONDS, restartAt: RESTART_AT, timeoutMs: TIMEOUT_MS, runs, probes, probeTable: probeTable(), pooled: { apiserverWebhook, hitlessReview }, attributionHeader: ATTRIBUTION_HEADER }, null, 2))
     t.comment(`results: ${RESULTS}`)
     await finish(t, cluster)
   })

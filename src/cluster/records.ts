@@ -68,8 +68,15 @@ export function internedSize(): { entries: number; bytes: number } {
 }
 
 export function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
-  const keys = Object.keys(labels ?? {}).sort()
-  return Object.fromEntries(keys.map((k) => [k, String(labels![k])]))
+  const sorted: Record<string, string> = {}
+  if (!labels) return sorted
+  const keys = Object.keys(labels)
+  // Most label maps arrive in key order already (kubectl and controllers write them so): no sort then.
+  let ordered = true
+  for (let i = 1; i < keys.length && ordered; i++) ordered = keys[i - 1]! < keys[i]!
+  if (!ordered) keys.sort()
+  for (const key of keys) sorted[key] = String(labels[key])
+  return sorted
 }
 
 export function declaredPorts(spec: PodSpec | undefined): DeclaredPort[] {

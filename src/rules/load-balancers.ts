@@ -3,6 +3,7 @@
 // delay, and the state of one namespace as it is and as a review would leave it, so both rules judge a
 // change from every side (the workload, the Service, the Ingress, the TargetGroupBinding, the
 // Namespace) and tell what the change breaks from what was already so.
+import { isDeepStrictEqual } from 'node:util'
 import type { WorkloadRecord } from '../cluster/records.ts'
 import { selects } from '../cluster/label-selectors.ts'
 import { serviceRecord, type ServiceRecord } from '../cluster/service-records.ts'
@@ -170,6 +171,11 @@ export function stateWith(view: ClusterView, review: ReviewInput, side: 'object'
 interface Side {
   state: LbState
   targeted: Targeted[]
+  /**
+   * The old side of a workload's UPDATE that leaves everything these rules read as it was (a restart,
+   * an image bump): the same targets and the same judgement as the new side, so nothing is worked out twice.
+   */
+  sameAsObject?: true
 }
 
 /** The `side` of the review, worked out once per review (lb-readiness-gate, lb-deregistration and pre-stop share it). */
@@ -178,6 +184,10 @@ function sideOf(view: ClusterView, review: ReviewInput, side: 'object' | 'oldObj
     const state = stateWith(view, review, side, memo)
     if (!state) return undefined
     if (state.workload) {
+      if (side === 'oldObject') {
+        const after = sideOf(view, review, 'object', memo)
+        if (after?.state.workload && isDeepStrictEqual(after.state.workload, state.workload)) return { ...after, sameAsObject: true as const }
+      }
       const targeted = targetedReviewed(view, { ...state, workload: state.workload })
       return { state, targeted: targeted ? [targeted] : [] }
     }
@@ -198,7 +208,9 @@ export function concernsReview(review: ReviewInput, targeted: Targeted): boolean
 export const GATE_LABEL_TEXT = `${GATE_INJECT_LABEL}: enabled`
 
 export const describeTargets = (targets: readonly IpTarget[]) => {
-  const unique = [...new Set(targets.map((t) => t.via))]
+  // A few targets (the usual case) without hashing their texts; many through a Set.
+  const unique = targets.length > 8 ? [...new Set(targets.map((t) => t.via))] : []
+  if (targets.length <= 8) for (const target of targets) if (!unique.includes(target.via)) unique.push(target.via)
   return unique.slice(0, 2).join('; ') + (unique.length > 2 ? ` and ${unique.length - 2} more` : '')
 }
 
@@ -229,7 +241,8 @@ export function transitionFindings(
   if (review.operation !== 'UPDATE' || !review.oldObject) return found.map((f) => ({ ...f.finding, atMostWarn: true }))
   const before = sideOf(view, review, 'oldObject', memo)
   const had = new Set<string>()
-  for (const t of before?.targeted ?? []) if (judge(t, before!.state)) had.add(key(t.record))
+  if (before?.sameAsObject) for (const f of found) had.add(f.key)
+  else for (const t of before?.targeted ?? []) if (judge(t, before!.state)) had.add(key(t.record))
   return found.map((f) => (had.has(f.key) ? { ...f.finding, message: `${f.finding.message} (already so before this change)`, atMostWarn: true } : f.finding))
 }
 

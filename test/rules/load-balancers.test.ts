@@ -66,3 +66,19 @@ t.test('a Namespace change is no lb-deregistration matter: its labels decide no 
   const annotated = { ...removed.review.oldObject!, metadata: { ...removed.review.oldObject!.metadata, annotations: { owner: 'web' } } }
   t.same(rules(reviewOf(annotated, { operation: 'UPDATE', oldObject: removed.review.oldObject! })), [], 'any other Namespace UPDATE: nothing')
 })
+
+t.test('a workload UPDATE that leaves what the rules read alone (a restart) warns "already so"; one that breaks it keeps the action', async (t) => {
+  const config = configFrom('rules:\n  lb-deregistration: {action: deny}\n  pre-stop: {action: off}\n  termination-grace-period: {action: off}\n')
+  const policy = buildPolicy(config, { cluster: storeFrom(fixture.cluster!) })
+  const before = fixture.review.object! as any
+  const restarted = structuredClone(before)
+  restarted.spec.template.metadata = { ...restarted.spec.template.metadata, annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-07T06:00:00Z' } }
+  const restart = evaluate(reviewOf(restarted, { operation: 'UPDATE', oldObject: before }), policy).findings.find((f) => f.rule === 'lb-deregistration')
+  t.match(restart?.message, /\(already so before this change\)$/, 'the same problem as before the restart')
+  t.equal(restart?.action, 'warn', 'not denied: the change did not cause it')
+  const covered = structuredClone(before)
+  covered.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 300 } } }
+  const shortened = evaluate(reviewOf(before, { operation: 'UPDATE', oldObject: covered }), policy).findings.find((f) => f.rule === 'lb-deregistration')
+  t.notMatch(shortened?.message, /already so/, 'shortening a sleep that covered the delay is this change')
+  t.equal(shortened?.action, 'deny')
+})

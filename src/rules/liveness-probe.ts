@@ -3,12 +3,12 @@
 // load turns into restarts, and restarts into 502s. Different checks, or a liveness probe that waits
 // longer (failureThreshold × periodSeconds) than the readiness probe, are fine. Only serving containers
 // (src/rules/serving.ts): where nothing takes a container out of rotation, there is no rotation to lose.
-import { isDeepStrictEqual } from 'node:util'
 import { podTemplateOf } from '../workloads/pod-template.ts'
 import { containerFixSnippet } from './fix-snippet.ts'
 import { defineRule } from './rule.ts'
 import { POD_SPEC_SCOPE, servingSlots } from './serving.ts'
 import { cond, findingCel } from './cel.ts'
+import { jsonEqual } from '../model/json-equal.ts'
 
 const HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const
 // The API server's defaults for a probe.
@@ -41,7 +41,7 @@ export const livenessProbe = defineRule({
       const readiness = container.readinessProbe
       if (!liveness || !readiness || typeof liveness !== 'object' || typeof readiness !== 'object') return []
       const handler = handlerOf(liveness)
-      if (Object.keys(handler).length === 0 || !isDeepStrictEqual(handler, handlerOf(readiness))) return []
+      if (Object.keys(handler).length === 0 || !jsonEqual(handler, handlerOf(readiness))) return []
       const live = timing(liveness)
       const ready = timing(readiness)
       if (live.window > ready.window) return []
@@ -61,7 +61,7 @@ export const livenessProbe = defineRule({
   cel: {
     findings({ scope }) {
       const [live, ready] = ['c.livenessProbe', 'c.readinessProbe']
-      // The same check: the same handlers, equal (CEL's == on maps and lists is deep, like isDeepStrictEqual).
+      // The same check: the same handlers, equal (CEL's == on maps and lists is deep, like jsonEqual).
       const same = `(${HANDLERS.map((h) => `has(${live}.${h})`).join(' || ')}) && ${HANDLERS.map((h) => `has(${live}.${h}) == has(${ready}.${h}) && (!has(${live}.${h}) || ${live}.${h} == ${ready}.${h})`).join(' && ')}`
       const numberOr = (probe: string, field: string, fallback: number) => cond(`has(${probe}.${field}) && ${probe}.${field} > 0`, `${probe}.${field}`, String(fallback))
       const timing = (probe: string) => {

@@ -3,7 +3,6 @@
 // delay, and the state of one namespace as it is and as a review would leave it, so both rules judge a
 // change from every side (the workload, the Service, the Ingress, the TargetGroupBinding, the
 // Namespace) and tell what the change breaks from what was already so.
-import { isDeepStrictEqual } from 'node:util'
 import type { WorkloadRecord } from '../cluster/records.ts'
 import { selects } from '../cluster/label-selectors.ts'
 import { serviceRecord, type ServiceRecord } from '../cluster/service-records.ts'
@@ -15,6 +14,7 @@ import { isGuardedWorkload } from '../workloads/pod-template.ts'
 import { inNamespace } from './disruption.ts'
 import { namespaceOf, reviewedWorkload } from './referential.ts'
 import { once, type ReviewMemo } from './review-memo.ts'
+import { jsonEqual } from '../model/json-equal.ts'
 
 /** One way a Service's pods are IP targets of an AWS load balancer. */
 export interface IpTarget {
@@ -186,7 +186,7 @@ function sideOf(view: ClusterView, review: ReviewInput, side: 'object' | 'oldObj
     if (state.workload) {
       if (side === 'oldObject') {
         const after = sideOf(view, review, 'object', memo)
-        if (after?.state.workload && isDeepStrictEqual(after.state.workload, state.workload)) return { ...after, sameAsObject: true as const }
+        if (after?.state.workload && jsonEqual(after.state.workload, state.workload)) return { ...after, sameAsObject: true as const }
       }
       const targeted = targetedReviewed(view, { ...state, workload: state.workload })
       return { state, targeted: targeted ? [targeted] : [] }

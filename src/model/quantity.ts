@@ -21,6 +21,7 @@
 //
 // Deviations, for absurd values only: Go's fast path keeps e.g. `99e18` uncapped (its Value() then
 // overflows); here every value is capped at 2^63-1 base units. Exponents are truncated to int32 as Go does.
+import { BoundedMemo } from './bounded-memo.ts'
 
 const MAX_BASE = (1n << 63n) - 1n
 
@@ -128,25 +129,19 @@ export function parseQuantity(value: unknown): number | undefined {
 
 /**
  * Milli-units of the quantity strings seen lately: every review of a workload carries the same few
- * ('250m', '512Mi'), and the exact parse works in BigInt. Bounded in count and in key length: a stream
- * of distinct strings costs a clear now and then, never memory.
+ * ('250m', '512Mi'), and the exact parse works in BigInt. Bounded in count and in key length.
  */
-const MILLI_CACHE_SIZE = 4096
-const MILLI_CACHE_TEXT = 64
-const milliByText = new Map<string, bigint | undefined>()
+const milliByText = new BoundedMemo<bigint | undefined>(4096)
+const MILLI_MEMO_TEXT = 64
+
+function milliOf(value: unknown): bigint | undefined {
+  const q = exact(value)
+  return q ? signed(q, -3) : undefined
+}
 
 /** The quantity in milli-units, exact, as stored after API defaulting (rounded up to 1m); undefined when invalid. */
 export function quantityMilli(value: unknown): bigint | undefined {
-  if (typeof value !== 'string' || value.length > MILLI_CACHE_TEXT) {
-    const q = exact(value)
-    return q ? signed(q, -3) : undefined
-  }
-  if (milliByText.has(value)) return milliByText.get(value)
-  const q = exact(value)
-  const milli = q ? signed(q, -3) : undefined
-  if (milliByText.size >= MILLI_CACHE_SIZE) milliByText.clear()
-  milliByText.set(value, milli)
-  return milli
+  return typeof value === 'string' && value.length <= MILLI_MEMO_TEXT ? milliByText.get(value, milliOf) : milliOf(value)
 }
 
 /** Whole millicores (Quantity.MilliValue: rounded up, away from zero); undefined when invalid. */

@@ -5,22 +5,17 @@
 // written quoted. Used by export-policies, `fix --write`, policy reports, one-line fixes and fix snippets.
 import { dump } from 'js-yaml'
 import { Document, parse, Scalar, visit, type CreateNodeOptions, type DocumentOptions, type SchemaOptions, type ToStringOptions } from 'yaml'
+import { BoundedMemo } from './bounded-memo.ts'
 
 const MAX_AMBIGUOUS_LENGTH = 64
 // YAML 1.1's timestamp (yaml.org/type/timestamp), which the `yaml` library's 1.1 schema reads as a string.
 const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$/
-const seen = new Map<string, boolean>()
+const seen = new BoundedMemo<boolean>(10_000)
 
 /** Whether `text`, written as a plain scalar, is read as anything but this string by YAML 1.1 or 1.2. */
 export function ambiguousPlain(text: string): boolean {
   if (text.length === 0 || text.length > MAX_AMBIGUOUS_LENGTH || text.includes('\n')) return false
-  let known = seen.get(text)
-  if (known === undefined) {
-    known = TIMESTAMP.test(text) || [parseAs(text, '1.1'), parseAs(text, '1.2')].some((value) => value !== text)
-    if (seen.size > 10_000) seen.clear()
-    seen.set(text, known)
-  }
-  return known
+  return seen.get(text, () => TIMESTAMP.test(text) || [parseAs(text, '1.1'), parseAs(text, '1.2')].some((value) => value !== text))
 }
 
 function parseAs(text: string, version: '1.1' | '1.2'): unknown {
@@ -68,18 +63,12 @@ export function snippetYaml(node: unknown): string {
   // Every review of the same workload asks for the same snippets, and writing one costs more than all
   // the rules' checks of a review together (BENCHMARKS.md, CPU per review): they are kept by their
   // JSON, which names the value exactly (snippets are built from JSON values: the review's and literals).
-  const key = JSON.stringify(node)
-  let yaml = snippets.get(key)
-  if (yaml === undefined) {
-    yaml = hasAmbiguousString(node)
+  return snippets.get(JSON.stringify(node), () =>
+    hasAmbiguousString(node)
       ? toYaml(node, { indent: 2, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false }).trimEnd()
-      : dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd()
-    if (snippets.size >= MAX_SNIPPETS) snippets.clear()
-    snippets.set(key, yaml)
-  }
-  return yaml
+      : dump(node, { indent: 2, noArrayIndent: true, noRefs: true, lineWidth: -1 }).trimEnd(),
+  )
 }
 /** Bounded: a hostile stream of distinct workloads costs a clear now and then, never memory. */
-const MAX_SNIPPETS = 2_000
-const snippets = new Map<string, string>()
+const snippets = new BoundedMemo<string>(2_000)
 

@@ -69,13 +69,7 @@ export function internedSize(): { entries: number; bytes: number } {
 
 export function sortedLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
   const sorted: Record<string, string> = {}
-  if (!labels) return sorted
-  const keys = Object.keys(labels)
-  // Most label maps arrive in key order already (kubectl and controllers write them so): no sort then.
-  let ordered = true
-  for (let i = 1; i < keys.length && ordered; i++) ordered = keys[i - 1]! < keys[i]!
-  if (!ordered) keys.sort()
-  for (const key of keys) sorted[key] = String(labels[key])
+  if (labels) for (const key of Object.keys(labels).sort()) sorted[key] = String(labels[key])
   return sorted
 }
 

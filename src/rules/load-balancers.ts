@@ -208,9 +208,7 @@ export function concernsReview(review: ReviewInput, targeted: Targeted): boolean
 export const GATE_LABEL_TEXT = `${GATE_INJECT_LABEL}: enabled`
 
 export const describeTargets = (targets: readonly IpTarget[]) => {
-  // A few targets (the usual case) without hashing their texts; many through a Set.
-  const unique = targets.length > 8 ? [...new Set(targets.map((t) => t.via))] : []
-  if (targets.length <= 8) for (const target of targets) if (!unique.includes(target.via)) unique.push(target.via)
+  const unique = [...new Set(targets.map((t) => t.via))]
   return unique.slice(0, 2).join('; ') + (unique.length > 2 ? ` and ${unique.length - 2} more` : '')
 }
 

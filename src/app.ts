@@ -141,8 +141,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const handled = handleAdmission(request.body, endpoint, options.policy(), options.environment)
       const elapsed = reply.elapsedTime
       // The answer first (every hook is callback-style, so it is written to the socket now), then the
-      // bookkeeping: the decision line is a synchronous write to stdout, and the API server need not
-      // wait for it (BENCHMARKS.md, Latency attribution).
+      // bookkeeping: the decision line (serialised here, handed to libuv's pool for stdout, decision
+      // 0046) and the metrics; the API server need not wait for them (BENCHMARKS.md, Latency attribution).
       reply.code(handled.statusCode).send(handled.body)
       metrics.observe(handled, elapsed / 1000)
       metrics.runtime?.reviewOn(request.raw.socket)

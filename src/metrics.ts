@@ -34,12 +34,26 @@ export interface MetricsOptions {
   apiserverReachable?: () => boolean | undefined
   /** Current findings over the live objects, from the report scan; read at scrape time. */
   violations?: () => { rule: string; namespace: string; action: string; count: number }[]
+  /** Log lines dropped because stdout was not read (src/log/log.ts); read at scrape time. */
+  logDrops?: () => number
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
   if (options.processMetrics) collectDefaultMetrics({ register: registry })
   const runtime = options.processMetrics ? createRuntimeMetrics(registry) : undefined
+  const logDrops = options.logDrops
+  if (logDrops) {
+    new Counter({
+      name: 'hitless_log_lines_dropped_total',
+      help: 'Log lines dropped because 16 MiB of lines were already waiting for stdout (its reader stalled).',
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(logDrops())
+      },
+    })
+  }
   const cacheState = options.cacheState
   if (cacheState) {
     new Gauge({

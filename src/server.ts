@@ -28,6 +28,7 @@ export interface ServerOptions {
   /** Cluster cache state for the metrics. */
   cacheState?: MetricsOptions['cacheState']
   violations?: MetricsOptions['violations']
+  logDrops?: MetricsOptions['logDrops']
   apiserverReachable?: MetricsOptions['apiserverReachable']
   /**
    * After SIGTERM, how long to keep answering (with /readyz failing) before closing, so callers that
@@ -69,6 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     processMetrics: true,
     ...(options.cacheState ? { cacheState: options.cacheState } : {}),
     ...(options.violations ? { violations: options.violations } : {}),
+    ...(options.logDrops ? { logDrops: options.logDrops } : {}),
     ...(options.apiserverReachable ? { apiserverReachable: options.apiserverReachable } : {}),
   })
   // Not ready until warmed up: the API server sends reviews only to ready endpoints.

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.ts'
 import { buildPolicy, type Policy } from '../engine/policy.ts'
 import { InstallChecks } from '../install/checks.ts'
 import { DEFAULT_WEBHOOK_CONFIGURATION, WebhookConfigurations } from '../install/webhook-configurations.ts'
-import { createLogger } from '../log/log.ts'
+import { createLogger, stdoutLog } from '../log/log.ts'
 import { startReports } from '../reporting/start.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { readServingFiles } from '../tls/serving-files.ts'
@@ -61,7 +61,8 @@ export async function serve(values: ServeOptions): Promise<void> {
   if (probePort !== 0 && probePort === port) throw new UsageError('--probe-port must differ from --port')
   const delay = Number(setting(values.shutdownDelay, 'HITLESS_SHUTDOWN_DELAY', '2'))
   if (!Number.isFinite(delay) || delay < 0 || delay > 300) throw new UsageError('--shutdown-delay must be a number of seconds from 0 to 300')
-  const logger = createLogger(setting(values.logLevel, 'HITLESS_LOG_LEVEL', 'info'))
+  const stdout = stdoutLog()
+  const logger = createLogger(setting(values.logLevel, 'HITLESS_LOG_LEVEL', 'info'), stdout.stream)
   const configPath = setting(values.config, 'HITLESS_CONFIG', DEFAULT_CONFIG_PATH)
   const config = await loadConfig(configPath)
   buildPolicy(config) // an invalid config stops here, before any connection is made
@@ -115,6 +116,7 @@ export async function serve(values: ServeOptions): Promise<void> {
       ? { environment: { now: () => new Date(), namespaces: cluster.cache } }
       : {}),
     ...(reports ? { violations: () => reports.violations() } : {}),
+    logDrops: stdout.droppedLines,
   })
   closeOnSignals(server, logger, async () => {
     cluster?.cache.stop()

@@ -184,6 +184,7 @@ t.test('a quiet period: hitless stays ready, watches never break, and a relabel 
   t.notMatch(metrics, /hitless_cluster_watch_restarts_total\{kind="[^"]+",cause="error"\} [1-9]/, 'no watch broke')
   t.notMatch(metrics, /hitless_cluster_relists_total\{kind="[^"]+"\} [1-9]/, 'no re-list')
   t.match(metrics, /hitless_apiserver_reachable 1/)
+  t.match(metrics, /^hitless_log_lines_dropped_total 0$/m, 'hitless serve counts dropped log lines: none')
   const tiered = deployment('tiered', 'shop', complete).replace('metadata: {labels: {app: tiered}}', 'metadata: {labels: {app: tiered, tier: api, version: v2}}')
   const relabel = cluster.kubectl(['apply', '-f', '-'], tiered)
   t.not(relabel.status, 0, 'denied after the quiet period')

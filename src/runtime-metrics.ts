@@ -2,7 +2,7 @@
 // (perf_hooks.monitorEventLoopDelay), garbage-collection pauses, and TLS connections new vs resumed and
 // reviews on a new vs a reused connection (each new connection costs the API server a handshake).
 // Cumulative since start, so the difference of two scrapes is what happened in between.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
@@ -11,6 +11,17 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 const LOOP_RESOLUTION_MS = 10
 const LOOP_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 const GC_BUCKETS = [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1]
+/**
+ * perf_hooks' GC kinds: minor (a scavenge of the young generation), major (mark-compact of the whole
+ * heap), incremental (a step of incremental marking), weakcb (weak callbacks). A long minor pause means
+ * many survivors; a long major one, a large heap.
+ */
+const GC_KINDS = new Map<number, string>([
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+])
 
 export interface RuntimeMetrics {
   /** A TLS handshake finished (the server's secureConnection event). */
@@ -68,12 +79,19 @@ export function createRuntimeMetrics(registry: Registry): RuntimeMetrics {
     },
   })
 
-  const gcPauses = new Histogram({ name: 'hitless_gc_pause_seconds', help: 'Garbage-collection pauses.', buckets: GC_BUCKETS, registers: [registry] })
+  const gcPauses = new Histogram({
+    name: 'hitless_gc_pause_seconds',
+    help: 'Garbage-collection pauses, by kind: minor (scavenge), major (mark-compact), incremental (marking step), weakcb.',
+    labelNames: ['kind'] as const,
+    buckets: GC_BUCKETS,
+    registers: [registry],
+  })
   const gcMax = new Gauge({ name: 'hitless_gc_pause_max_seconds', help: 'The longest garbage-collection pause since start.', registers: [registry] })
   let longest = 0
   const gc = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      gcPauses.observe(entry.duration / 1000)
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+      gcPauses.observe({ kind: (kind !== undefined && GC_KINDS.get(kind)) || 'other' }, entry.duration / 1000)
       if (entry.duration > longest) gcMax.set((longest = entry.duration) / 1000)
     }
   })

@@ -24,7 +24,8 @@ export interface Attribution {
   hitless?: Timing
   /** How late hitless's event loop ran (every replica's samples together). */
   loopDelay?: Timing & { maxMs: number }
-  gc: { pauses: number; totalMs: number; maxMs: number }
+  /** GC pauses: count, total, the longest (a gauge since start); by kind, the count and a bound on the longest. */
+  gc: { pauses: number; totalMs: number; maxMs: number; byKind: Record<string, { pauses: number; maxAtMostMs: number }> }
   connections: { tlsNew: number; tlsResumed: number; reviewsOnNew: number; reviewsOnReused: number }
   /** hitless's webhooks as the API server timed them. */
   apiserver?: Timing
@@ -43,6 +44,26 @@ function timing(buckets: Bucket[]): Timing | undefined {
     previous = bucket.count
   }
   return { count: p50.count, p50Ms: ms(p50.value), p99Ms: ms(p99.value), maxAtMostMs: max === Infinity ? Infinity : ms(max) }
+}
+
+/** Every series of `name`, whatever its labels, summed over the texts. */
+function anyLabels(texts: string[], name: string): number {
+  let total = 0
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+  }
+  return total
+}
+
+/** The values a label takes on a metric's series in the texts. */
+function labelValues(texts: string[], metric: string, label: string): string[] {
+  const values = new Set<string>()
+  const pattern = new RegExp(`^${metric}_count\\{(?:.*,)?${label}="([^"]*)"`)
+  for (const text of texts) for (const line of text.split('\n')) values.add(pattern.exec(line)?.[1] ?? '')
+  values.delete('')
+  return [...values].sort()
 }
 
 /** A plain series' value summed over the texts (a counter, or a gauge's largest when `largest`). */
@@ -76,6 +97,13 @@ export function attribution(after: Scrape, before?: Scrape, webhook: (labels: st
   const between = (metric: string, texts: (s: Scrape) => string[], match: (labels: string) => boolean = () => true) =>
     before ? delta(summed(texts(after), metric, match), summed(texts(before), metric, match)) : summed(texts(after), metric, match)
   const counter = (name: string, labels = '') => series(after.hitless, name, labels) - (before ? series(before.hitless, name, labels) : 0)
+  const total = (name: string) => anyLabels(after.hitless, name) - (before ? anyLabels(before.hitless, name) : 0)
+  const byKind: Attribution['gc']['byKind'] = {}
+  for (const kind of labelValues(after.hitless, 'hitless_gc_pause_seconds', 'kind')) {
+    const pauses = between('hitless_gc_pause_seconds', (s) => s.hitless, (labels) => labels.includes(`kind="${kind}"`))
+    const kindTiming = timing(pauses)
+    if (kindTiming) byKind[kind] = { pauses: kindTiming.count, maxAtMostMs: kindTiming.maxAtMostMs }
+  }
   const hitless = timing(between('hitless_review_duration_seconds', (s) => s.hitless))
   const loop = timing(between('hitless_event_loop_delay_seconds', (s) => s.hitless))
   const apiserver = timing(between('apiserver_admission_webhook_admission_duration_seconds', (s) => [s.apiserver], webhook))
@@ -83,9 +111,10 @@ export function attribution(after: Scrape, before?: Scrape, webhook: (labels: st
     ...(hitless ? { hitless } : {}),
     ...(loop ? { loopDelay: { ...loop, maxMs: ms(series(after.hitless, 'hitless_event_loop_delay_max_seconds', '', true)) } } : {}),
     gc: {
-      pauses: counter('hitless_gc_pause_seconds_count'),
-      totalMs: ms(counter('hitless_gc_pause_seconds_sum')),
+      pauses: total('hitless_gc_pause_seconds_count'),
+      totalMs: ms(total('hitless_gc_pause_seconds_sum')),
       maxMs: ms(series(after.hitless, 'hitless_gc_pause_max_seconds', '', true)),
+      byKind,
     },
     connections: {
       tlsNew: counter('hitless_tls_connections_total', 'session="new"'),
@@ -104,10 +133,12 @@ export function attributionRow(run: string, row: Attribution): string {
   const own = row.hitless ? `${row.hitless.p50Ms} / ${row.hitless.p99Ms} / ≤ ${row.hitless.maxAtMostMs} ms` : '–'
   const loop = row.loopDelay ? `${row.loopDelay.p99Ms} / ${row.loopDelay.maxMs} ms` : '–'
   const { tlsNew, tlsResumed, reviewsOnNew, reviewsOnReused } = row.connections
-  return `| ${run} | ${row.apiserver?.count ?? 0} | ${cell(row.apiserver)} | ${own} | ${loop} | ${row.gc.pauses}: ${row.gc.totalMs} / ${row.gc.maxMs} ms | ${reviewsOnNew} / ${reviewsOnReused} | ${tlsNew} / ${tlsResumed} |`
+  const kinds = Object.entries(row.gc.byKind).map(([kind, { pauses, maxAtMostMs }]) => `${pauses} ${kind} ≤ ${maxAtMostMs} ms`)
+  const gc = `${row.gc.pauses}: ${row.gc.totalMs} / ${row.gc.maxMs} ms${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`
+  return `| ${run} | ${row.apiserver?.count ?? 0} | ${cell(row.apiserver)} | ${own} | ${loop} | ${gc} | ${reviewsOnNew} / ${reviewsOnReused} | ${tlsNew} / ${tlsResumed} |`
 }
 
 export const ATTRIBUTION_HEADER = [
-  '| run | calls | API server p50 / p99 | hitless p50 / p99 / max | loop delay p99 / max | GC pauses: total / max | reviews on new / reused connections | TLS handshakes new / resumed |',
+  '| run | calls | API server p50 / p99 | hitless p50 / p99 / max | loop delay p99 / max | GC pauses: total / max (by kind: count, longest at most) | reviews on new / reused connections | TLS handshakes new / resumed |',
   '|---|---|---|---|---|---|---|---|',
 ].join('\n')

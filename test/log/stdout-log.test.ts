@@ -1,7 +1,7 @@
 // hitless serve's stdout (src/log/log.ts, decision 0046): written off the event loop, and a reader that
 // stops reading costs dropped lines, counted, not memory. A real FIFO and a real reader.
 import { execFileSync, spawn } from 'node:child_process'
-import { openSync, readFileSync } from 'node:fs'
+import { openSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

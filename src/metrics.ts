@@ -3,6 +3,7 @@
 // report what happened to real objects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { HandledReview } from './admission/handle.ts'
+import { STDOUT_MAX_WAITING_BYTES } from './log/log.ts'
 import { createRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics.ts'
 
 export interface Metrics {
@@ -46,7 +47,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (logDrops) {
     new Counter({
       name: 'hitless_log_lines_dropped_total',
-      help: 'Log lines dropped because 16 MiB of lines were already waiting for stdout (its reader stalled).',
+      help: `Log lines dropped because ${STDOUT_MAX_WAITING_BYTES / (1024 * 1024)} MiB of lines were already waiting for stdout (its reader stalled).`,
       registers: [registry],
       collect() {
         this.reset()

@@ -46,17 +46,6 @@ function timing(buckets: Bucket[]): Timing | undefined {
   return { count: p50.count, p50Ms: ms(p50.value), p99Ms: ms(p99.value), maxAtMostMs: max === Infinity ? Infinity : ms(max) }
 }
 
-/** Every series of `name`, whatever its labels, summed over the texts. */
-function anyLabels(texts: string[], name: string): number {
-  let total = 0
-  for (const text of texts) {
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
-    }
-  }
-  return total
-}
-
 /** The values a label takes on a metric's series in the texts. */
 function labelValues(texts: string[], metric: string, label: string): string[] {
   const values = new Set<string>()
@@ -66,14 +55,17 @@ function labelValues(texts: string[], metric: string, label: string): string[] {
   return [...values].sort()
 }
 
-/** A plain series' value summed over the texts (a counter, or a gauge's largest when `largest`). */
-function series(texts: string[], name: string, labels = '', largest = false): number {
+/**
+ * A plain series' value summed over the texts (a counter, or a gauge's largest when `largest`); with
+ * `labels` null, every series of the name whatever its labels.
+ */
+function series(texts: string[], name: string, labels: string | null = '', largest = false): number {
   let total = 0
-  const prefix = `${name}${labels ? `{${labels}}` : ''} `
+  const prefixes = labels === null ? [`${name} `, `${name}{`] : [`${name}${labels ? `{${labels}}` : ''} `]
   for (const text of texts) {
     for (const line of text.split('\n')) {
-      if (!line.startsWith(prefix)) continue
-      const value = Number(line.slice(prefix.length))
+      if (!prefixes.some((prefix) => line.startsWith(prefix))) continue
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1))
       total = largest ? Math.max(total, value) : total + value
     }
   }
@@ -96,8 +88,7 @@ export const isHitlessWebhook = (labels: string) => /(?:^|,)name="[^"]*hitless[^
 export function attribution(after: Scrape, before?: Scrape, webhook: (labels: string) => boolean = isHitlessWebhook): Attribution {
   const between = (metric: string, texts: (s: Scrape) => string[], match: (labels: string) => boolean = () => true) =>
     before ? delta(summed(texts(after), metric, match), summed(texts(before), metric, match)) : summed(texts(after), metric, match)
-  const counter = (name: string, labels = '') => series(after.hitless, name, labels) - (before ? series(before.hitless, name, labels) : 0)
-  const total = (name: string) => anyLabels(after.hitless, name) - (before ? anyLabels(before.hitless, name) : 0)
+  const counter = (name: string, labels: string | null = '') => series(after.hitless, name, labels) - (before ? series(before.hitless, name, labels) : 0)
   const byKind: Attribution['gc']['byKind'] = {}
   for (const kind of labelValues(after.hitless, 'hitless_gc_pause_seconds', 'kind')) {
     const pauses = between('hitless_gc_pause_seconds', (s) => s.hitless, (labels) => labels.includes(`kind="${kind}"`))
@@ -111,8 +102,8 @@ export function attribution(after: Scrape, before?: Scrape, webhook: (labels: st
     ...(hitless ? { hitless } : {}),
     ...(loop ? { loopDelay: { ...loop, maxMs: ms(series(after.hitless, 'hitless_event_loop_delay_max_seconds', '', true)) } } : {}),
     gc: {
-      pauses: total('hitless_gc_pause_seconds_count'),
-      totalMs: ms(total('hitless_gc_pause_seconds_sum')),
+      pauses: counter('hitless_gc_pause_seconds_count', null),
+      totalMs: ms(counter('hitless_gc_pause_seconds_sum', null)),
       maxMs: ms(series(after.hitless, 'hitless_gc_pause_max_seconds', '', true)),
       byKind,
     },

@@ -14,6 +14,7 @@ import { handleAdmission } from '../src/admission/handle.ts'
 import { parseConfig } from '../src/config/load.ts'
 import { buildPolicy } from '../src/engine/policy.ts'
 import { deploymentUpdateReview } from './lib/deployment-review.ts'
+import { median } from './lib/median.ts'
 import { writeResult } from './lib/report.ts'
 
 const SAMPLES = 150
@@ -39,7 +40,6 @@ function arithmetic(): number {
   return performance.now() - start
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const idle = (ms: number) => new Promise<void>((done) => (ms > 0 ? setTimeout(done, ms) : setImmediate(done)))
 
 async function atGap(work: (i: number) => number, gapMs: number): Promise<number> {

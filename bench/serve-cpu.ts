@@ -25,6 +25,7 @@ import { createCertificateAuthority, issueServingCertificate } from '../src/tls/
 import { RULES } from '../src/rules/index.ts'
 import { deploymentUpdateReview } from './lib/deployment-review.ts'
 import { runLoad } from './lib/load.ts'
+import { median } from './lib/median.ts'
 import { writeResult } from './lib/report.ts'
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8)
@@ -88,12 +89,6 @@ async function start(name: string, args: (port: number) => string[], ca: string,
   servers.push(server) // stopped at the end even when it never answers
   await waitServing(port, ca, body, child)
   return server
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hitless-serve-cpu-'))
